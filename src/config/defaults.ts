@@ -1,0 +1,39 @@
+/**
+ * Every default of a hospital node, in one place. Documentation and the CLI's
+ * help read these constants; `test/config/defaults.test.ts` checks the README
+ * says the same.
+ */
+
+/** Name of the config file `dm2 init` writes in a hospital's directory. */
+export const CONFIG_FILE_NAME = 'dm2.json'
+/** The node's libp2p identity (protobuf-encoded Ed25519 private key), in the data directory. */
+export const IDENTITY_FILE_NAME = 'identity.key'
+/** The node's LevelDB database, a folder in the data directory. */
+export const DATABASE_DIR_NAME = 'db'
+
+/** Private Kademlia protocol of the federation: never joins the public IPFS DHT. */
+export const DHT_PROTOCOL = '/dm2/kad/1.0.0'
+
+export const DEFAULT_DATA_DIR = '.'
+export const DEFAULT_LISTEN_HOST = '127.0.0.1'
+export const DEFAULT_LISTEN_PORT = 4001
+export const DEFAULT_LISTEN = [`/ip4/${DEFAULT_LISTEN_HOST}/tcp/${DEFAULT_LISTEN_PORT}`]
+
+export const DEFAULT_DICOM_AE_TITLE = 'DM2'
+export const DEFAULT_DICOM_HOST = '127.0.0.1'
+export const DEFAULT_DICOM_PORT = 11112
+
+export const DEFAULT_PACS_AE_TITLE = 'PACS'
+export const DEFAULT_PACS_HOST = '127.0.0.1'
+export const DEFAULT_PACS_PORT = 4242
+
+export const LOG_LEVELS = ['silent', 'error', 'info', 'debug', 'trace'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+export const DEFAULT_LOG_LEVEL: LogLevel = 'info'
+
+/** First retry after a failed bootstrap dial; doubles up to the maximum. */
+export const DEFAULT_BOOTSTRAP_RETRY_MS = 500
+export const DEFAULT_BOOTSTRAP_RETRY_MAX_MS = 30_000
+
+/** Hospitals started by `dm2 federation local` unless `--hospitals` says otherwise. */
+export const DEFAULT_LOCAL_HOSPITALS = 6

@@ -1,0 +1,196 @@
+/**
+ * A hospital node: identity, database and libp2p, started and stopped in
+ * order. `stop()` may be called at any time, including during `start()`:
+ * whatever was opened so far is closed, in reverse order.
+ */
+import { mkdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { Level } from 'level'
+import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import {
+  DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
+} from '../config/defaults.js'
+import type { HospitalConfig } from '../config/load.js'
+import { hospitalLogger } from '../log/index.js'
+import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
+import { Bootstrapper } from './bootstrap.js'
+import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
+import { loadOrCreateIdentity, type Identity } from './identity.js'
+import { buildLibp2p, type HospitalLibp2p } from './libp2p.js'
+
+export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
+
+/** The node's LevelDB; modules take sublevels of it. */
+export type NodeDatabase = Level<string, Uint8Array>
+
+export interface HospitalNodeOptions {
+  /** Logger to use instead of one prefixed with the hospital name. */
+  logger?: ComponentLogger
+  /** Member directory to use instead of `config.members` (the signed roster, tests). */
+  members?: MemberDirectory
+}
+
+export class HospitalNode {
+  readonly config: HospitalConfig
+  readonly logger: ComponentLogger
+  private readonly log: Logger
+  private readonly members: MemberDirectory
+  private state: NodeState = 'stopped'
+  private starting?: Promise<void>
+  private stopping?: Promise<void>
+  private abortStart?: AbortController
+  /** Closers of what `start()` opened, run in reverse by `stop()`. */
+  private closers: Array<() => Promise<void> | void> = []
+  private identity?: Identity
+  private _libp2p?: HospitalLibp2p
+  private _db?: NodeDatabase
+  private _admission?: AdmissionStats
+
+  constructor (config: HospitalConfig, options: HospitalNodeOptions = {}) {
+    this.config = config
+    this.logger = options.logger ?? hospitalLogger(config.name)
+    this.log = this.logger.forComponent('dm2:node')
+    this.members = options.members ?? staticMembers(config.members)
+  }
+
+  get status (): NodeState { return this.state }
+
+  /** The node's peer id; known once `start()` has loaded the identity. */
+  get peerId (): PeerId {
+    if (this.identity === undefined) throw new NodeNotStartedError()
+    return this.identity.peerId
+  }
+
+  get libp2p (): HospitalLibp2p {
+    if (this._libp2p === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._libp2p
+  }
+
+  get db (): NodeDatabase {
+    if (this._db === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._db
+  }
+
+  /** Refused connections since start. */
+  get admission (): AdmissionStats {
+    return this._admission ?? { refusedInbound: 0, refusedOutbound: 0 }
+  }
+
+  /** Addresses the node listens on, with its `/p2p/` suffix. */
+  getMultiaddrs (): Multiaddr[] {
+    return this.libp2p.getMultiaddrs()
+  }
+
+  /** Opens identity, database and network. Idempotent; concurrent calls share one start. */
+  async start (): Promise<void> {
+    if (this.state === 'started') return
+    if (this.stopping !== undefined) throw new StartAbortedError('the node is stopping')
+    this.starting ??= this.runStart()
+    await this.starting
+  }
+
+  private async runStart (): Promise<void> {
+    this.state = 'starting'
+    this.abortStart = new AbortController()
+    try {
+      await this.doStart(this.abortStart.signal)
+      this.state = 'started'
+    } catch (err) {
+      await this.closeAll()
+      this.state = 'stopped'
+      throw err
+    } finally {
+      this.starting = undefined
+      this.abortStart = undefined
+    }
+  }
+
+  private async doStart (signal: AbortSignal): Promise<void> {
+    const checkpoint = (): void => { if (signal.aborted) throw new StartAbortedError() }
+    const { config } = this
+    await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
+    this.identity = await loadOrCreateIdentity(join(config.dataDir, IDENTITY_FILE_NAME))
+    if (this.identity.created) this.log('created identity %p', this.identity.peerId)
+    checkpoint()
+
+    const db: NodeDatabase = new Level(join(config.dataDir, DATABASE_DIR_NAME), { valueEncoding: 'view' })
+    try {
+      await db.open()
+    } catch (err) {
+      if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
+        throw new DataDirInUseError(config.dataDir)
+      }
+      throw err
+    }
+    this._db = db
+    this.closers.push(async () => { await db.close(); this._db = undefined })
+    checkpoint()
+
+    const admission = federationAdmission(this.members, this.logger.forComponent('dm2:admission'))
+    this._admission = admission.stats
+    const libp2p = await buildLibp2p({
+      privateKey: this.identity.privateKey,
+      listen: config.listen,
+      announce: config.announce,
+      gater: admission.gater,
+      logger: this.logger
+    })
+    this._libp2p = libp2p
+    this.closers.push(async () => { await libp2p.stop(); this._libp2p = undefined })
+    await libp2p.start()
+    checkpoint()
+
+    const bootstrapper = new Bootstrapper({
+      dial: async (addr, options) => await libp2p.dial(addr, options),
+      isConnected: (peerId) => libp2p.getConnections(peerId).length > 0,
+      events: libp2p,
+      log: this.logger.forComponent('dm2:bootstrap')
+    }, { peers: config.bootstrap, retryMs: DEFAULT_BOOTSTRAP_RETRY_MS, retryMaxMs: DEFAULT_BOOTSTRAP_RETRY_MAX_MS })
+    bootstrapper.start()
+    this.closers.push(() => { bootstrapper.stop() })
+
+    this.log('started %p on %s', libp2p.peerId, libp2p.getMultiaddrs().map(a => a.toString()).join(', '))
+  }
+
+  private async closeAll (): Promise<void> {
+    const errors: unknown[] = []
+    for (const close of this.closers.reverse()) {
+      try {
+        await close()
+      } catch (err) {
+        errors.push(err)
+      }
+    }
+    this.closers = []
+    if (errors.length > 0) this.log.error('errors while stopping: %s', errors.map(e => (e as Error).message).join('; '))
+  }
+
+  /** Closes network, then database. Safe to call at any time, any number of times. */
+  async stop (): Promise<void> {
+    this.stopping ??= this.runStop()
+    await this.stopping
+  }
+
+  private async runStop (): Promise<void> {
+    try {
+      if (this.starting !== undefined) {
+        this.abortStart?.abort()
+        // A failed or aborted start has already closed what it opened.
+        await this.starting.catch(() => {})
+      }
+      if (this.state !== 'started') return
+      this.state = 'stopping'
+      await this.closeAll()
+      this.state = 'stopped'
+      this.log('stopped')
+    } finally {
+      this.stopping = undefined
+    }
+  }
+}
+
+/** Builds a hospital node from a validated config. Call `start()` to bring it up. */
+export function createHospitalNode (config: HospitalConfig, options: HospitalNodeOptions = {}): HospitalNode {
+  return new HospitalNode(config, options)
+}

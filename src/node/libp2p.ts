@@ -1,0 +1,56 @@
+/**
+ * The libp2p stack of a hospital node: TCP + noise + yamux, identify, ping and
+ * a private Kademlia DHT in server mode. Built explicitly here, fully typed;
+ * `hospital-node.ts` owns its lifecycle.
+ */
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@chainsafe/libp2p-noise'
+import { yamux } from '@chainsafe/libp2p-yamux'
+import { identify, type Identify } from '@libp2p/identify'
+import { ping, type Ping } from '@libp2p/ping'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import type { ComponentLogger, ConnectionGater, PrivateKey } from '@libp2p/interface'
+import { DHT_PROTOCOL } from '../config/defaults.js'
+
+export type HospitalServices = {
+  identify: Identify
+  ping: Ping
+  dht: KadDHT
+}
+
+export type HospitalLibp2p = Libp2p<HospitalServices>
+
+export interface Libp2pInit {
+  privateKey: PrivateKey
+  listen: string[]
+  announce: string[]
+  gater: ConnectionGater
+  logger: ComponentLogger
+}
+
+/** Creates (does not start) the node's libp2p instance. */
+export async function buildLibp2p (init: Libp2pInit): Promise<HospitalLibp2p> {
+  return await createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    logger: init.logger,
+    addresses: { listen: init.listen, announce: init.announce },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: init.gater,
+    services: {
+      identify: identify(),
+      ping: ping(),
+      dht: kadDHT({
+        protocol: DHT_PROTOCOL,
+        // A hospital federation is a private network, often on private or
+        // loopback addresses; the default mapper would drop those and leave
+        // every routing table empty. Admission already filters who we talk to.
+        peerInfoMapper: passthroughMapper,
+        clientMode: false
+      })
+    }
+  })
+}
