@@ -9,6 +9,6 @@ export default defineConfig({
     // Integration tests start real TCP nodes; on a 2-core machine running many
     // such files at once only makes every one of them slower.
     maxWorkers: 2,
-    reporters: ['default']
+    reporters: ['default', './test/reporters/summary.ts']
   }
 })

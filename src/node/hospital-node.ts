@@ -86,7 +86,7 @@ export class HospitalNode {
   async start (): Promise<void> {
     if (this.state === 'started') return
     if (this.stopping !== undefined) throw new StartAbortedError('the node is stopping')
-    this.starting ??= this.runStart()
+    this.starting ??= this.runStart().finally(() => { this.starting = undefined })
     await this.starting
   }
 
@@ -101,7 +101,6 @@ export class HospitalNode {
       this.state = 'stopped'
       throw err
     } finally {
-      this.starting = undefined
       this.abortStart = undefined
     }
   }
@@ -168,25 +167,21 @@ export class HospitalNode {
 
   /** Closes network, then database. Safe to call at any time, any number of times. */
   async stop (): Promise<void> {
-    this.stopping ??= this.runStop()
+    this.stopping ??= this.runStop().finally(() => { this.stopping = undefined })
     await this.stopping
   }
 
   private async runStop (): Promise<void> {
-    try {
-      if (this.starting !== undefined) {
-        this.abortStart?.abort()
-        // A failed or aborted start has already closed what it opened.
-        await this.starting.catch(() => {})
-      }
-      if (this.state !== 'started') return
-      this.state = 'stopping'
-      await this.closeAll()
-      this.state = 'stopped'
-      this.log('stopped')
-    } finally {
-      this.stopping = undefined
+    if (this.starting !== undefined) {
+      this.abortStart?.abort()
+      // A failed or aborted start has already closed what it opened.
+      await this.starting.catch(() => {})
     }
+    if (this.state !== 'started') return
+    this.state = 'stopping'
+    await this.closeAll()
+    this.state = 'stopped'
+    this.log('stopped')
   }
 }
 

@@ -19,8 +19,8 @@ export interface Identity {
   created: boolean
 }
 
-/** Writes `data` to `file` with mode 0600, atomically; refuses to replace an existing file. */
-async function writeSecretFile (file: string, data: Uint8Array): Promise<void> {
+/** Writes `data` to `file` with mode 0600, atomically; false if the file already exists (never replaced). */
+async function writeSecretFile (file: string, data: Uint8Array): Promise<boolean> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 })
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`
   const handle = await open(tmp, 'wx', 0o600)
@@ -34,8 +34,9 @@ async function writeSecretFile (file: string, data: Uint8Array): Promise<void> {
     // link() fails with EEXIST instead of replacing: two nodes started on one
     // data directory at once cannot overwrite each other's key.
     await link(tmp, file)
+    return true
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new IdentityError(file, 'already exists')
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false
     throw err
   } finally {
     await rm(tmp, { force: true })
@@ -71,7 +72,9 @@ export async function loadOrCreateIdentity (file: string): Promise<Identity> {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new IdentityError(file, 'cannot read')
     const privateKey = await generateKeyPair('Ed25519')
-    await writeSecretFile(file, privateKeyToProtobuf(privateKey))
+    const written = await writeSecretFile(file, privateKeyToProtobuf(privateKey))
+    // Another process created it first: everyone uses the one on disk.
+    if (!written) return await readIdentity(file)
     return { privateKey, peerId: peerIdFromPrivateKey(privateKey), created: true }
   }
   return await readIdentity(file)

@@ -1,0 +1,88 @@
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { killAllCli, runCli, startCli } from '../helpers/cli.js'
+import { tempDir } from '../helpers/tmp.js'
+
+describe('dm2 command line', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  beforeEach(async () => { dir = await tempDir() })
+  afterEach(async () => {
+    killAllCli()
+    await dir.remove()
+  })
+
+  it('documents every command and its options', async () => {
+    const top = await runCli(['--help'])
+    expect(top.code).toBe(0)
+    for (const command of ['init', 'node', 'federation']) expect(top.stdout).toContain(command)
+    const init = await runCli(['init', '--help'])
+    for (const flag of ['--name', '--port', '--host', '--ae-title', '--dicom-port', '--force']) expect(init.stdout).toContain(flag)
+    const node = await runCli(['node', '--help'])
+    for (const flag of ['--config', '--listen', '--bootstrap', '--data-dir', '--dicom-port', '--ae-title', '--log-level']) expect(node.stdout).toContain(flag)
+    const local = await runCli(['federation', 'local', '--help'])
+    for (const flag of ['--hospitals', '--dir', '--log-level', '--duration']) expect(local.stdout).toContain(flag)
+  })
+
+  it('init writes a config and a private identity; node runs it and stops cleanly on SIGTERM', async () => {
+    const home = join(dir.path, 'hospital-a')
+    const init = await runCli(['init', home, '--name', 'Hospital A', '--port', '0'])
+    expect(init.stderr).toBe('')
+    expect(init.code).toBe(0)
+    const peerId = init.stdout.match(/peer id:\s+(\S+)/)?.[1]
+    expect(peerId).toBeDefined()
+    const config = JSON.parse(await readFile(join(home, 'dm2.json'), 'utf8'))
+    expect(config).toMatchObject({ name: 'Hospital A', dataDir: '.', members: [peerId], dicom: { aeTitle: 'DM2', port: 11112 } })
+    expect((await stat(join(home, 'identity.key'))).mode & 0o777).toBe(0o600)
+
+    const again = await runCli(['init', home, '--name', 'Hospital A'])
+    expect(again.code).toBe(1)
+    expect(again.stderr).toContain('already exists')
+
+    const node = startCli(['node', '--config', join(home, 'dm2.json'), '--log-level', 'silent'])
+    await node.waitForOutput(/listening: \/ip4\/127\.0\.0\.1\/tcp\/\d+/)
+    expect(node.stdout).toContain(`peer id:   ${peerId ?? ''}`)
+    const result = await node.stop('SIGTERM')
+    expect(result.code).toBe(0)
+    expect(await readdir(home)).toEqual(expect.arrayContaining(['db', 'dm2.json', 'identity.key']))
+  })
+
+  it('an invalid config names the field and creates nothing', async () => {
+    const file = join(dir.path, 'dm2.json')
+    await writeFile(file, JSON.stringify({ name: 'A', dataDir: 'data', dicom: { port: 'http' } }))
+    const result = await runCli(['node', '--config', file])
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain(file)
+    expect(result.stderr).toContain('dicom.port')
+    expect(await readdir(dir.path)).toEqual(['dm2.json'])
+
+    const flag = await runCli(['node', '--config', file, '--dicom-port', '99999'])
+    expect(flag.code).not.toBe(0)
+    expect(flag.stderr).toContain('--dicom-port')
+
+    const bad = await runCli(['init', join(dir.path, 'x'), '--name', 'X', '--ae-title', 'BACK\\SLASH'])
+    expect(bad.code).toBe(1)
+    expect(bad.stderr).toContain('dicom.aeTitle')
+    expect(await readdir(dir.path)).toEqual(['dm2.json'])
+  })
+
+  it('federation local starts the hospitals, prints who found whom, and exits 0 on Ctrl-C', async () => {
+    const root = join(dir.path, 'fed')
+    const cli = startCli(['federation', 'local', '--hospitals', '3', '--dir', root])
+    await cli.waitForOutput(/federation running/, 60_000)
+    expect(cli.stdout).toMatch(/6\/6 lookups succeeded/)
+    expect(cli.stdout).toMatch(/hospital-c\s/)
+    const result = await cli.stop('SIGINT')
+    expect(result.code).toBe(0)
+    expect((await readdir(root)).sort()).toEqual(['hospital-a', 'hospital-b', 'hospital-c'])
+  })
+
+  it('Ctrl-C while the federation is still forming also exits 0', async () => {
+    const root = join(dir.path, 'fed')
+    const cli = startCli(['federation', 'local', '--hospitals', '6', '--dir', root])
+    await cli.waitForOutput(/hospital-a\s+\/ip4/, 60_000)
+    const result = await cli.stop('SIGINT')
+    expect(result.code).toBe(0)
+    expect(result.stderr).toContain('stopped')
+  })
+})
