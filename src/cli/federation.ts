@@ -50,7 +50,7 @@ export function registerFederation (program: Command): void {
         console.log(formatMatrix(matrix))
         const total = matrix.cells.length
         const ok = matrix.cells.filter(c => c.found).length
-        console.log(`\n${ok}/${total} lookups succeeded; data in ${root}`)
+        console.log(`\n${ok}/${total} lookups succeeded; data in ${root}${opts.dir === undefined ? ' (removed on exit)' : ''}`)
       } catch (err) {
         if (shutdown.requested) return await forever()
         await stop()
