@@ -21,6 +21,19 @@ export type HospitalServices = {
 
 export type HospitalLibp2p = Libp2p<HospitalServices>
 
+/** Largest yamux receive window per stream: high throughput on a LAN, bounded memory per stream. */
+export const YAMUX_MAX_STREAM_WINDOW = 8 * 1024 * 1024
+/**
+ * A paused stream keeps buffering what the remote was already allowed to send
+ * (up to one window); libp2p's default 4 MB cap would abort it. Above the window.
+ */
+export const STREAM_MAX_READ_BUFFER = 32 * 1024 * 1024
+
+/** The stream muxer every node uses. */
+export function streamMuxer (): ReturnType<typeof yamux> {
+  return yamux({ streamOptions: { maxStreamWindowSize: YAMUX_MAX_STREAM_WINDOW, maxReadBufferLength: STREAM_MAX_READ_BUFFER } })
+}
+
 export interface Libp2pInit {
   privateKey: PrivateKey
   listen: string[]
@@ -38,7 +51,7 @@ export async function buildLibp2p (init: Libp2pInit): Promise<HospitalLibp2p> {
     addresses: { listen: init.listen, announce: init.announce },
     transports: [tcp()],
     connectionEncrypters: [noise()],
-    streamMuxers: [yamux()],
+    streamMuxers: [streamMuxer()],
     connectionGater: init.gater,
     services: {
       identify: identify(),

@@ -1,0 +1,157 @@
+/**
+ * Multi-source fetch: the chunks of one content id, from the master and its
+ * replicas at once. Each source pulls batches from a shared queue, so faster
+ * sources take more; a batch answered quickly doubles the source's next batch.
+ * A source that stalls, fails, or sends a chunk whose hash is wrong is dropped
+ * for this transfer and its unfinished chunks go back to the queue for the
+ * others. Chunks the sink already holds are not fetched again (resume).
+ * Memory: one chunk per source in flight, plus the muxer's window.
+ */
+import type { Logger, PeerId, Stream } from '@libp2p/interface'
+import { FAST_BATCH_MS, INITIAL_BATCH, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
+import { MissingChunksError } from './errors.js'
+import { fetchBatch } from './fetch-batch.js'
+import type { ChunkFetchEvent, ChunkRef, ChunkSink } from './types.js'
+
+export interface FetchChunksOptions {
+  contentId: Uint8Array
+  chunks: ChunkRef[]
+  sources: PeerId[]
+  sink: ChunkSink
+  /** Opens a `/dm2/chunks/1.0.0` stream to a source. */
+  open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>
+  /** The requester's invocation + certificate chain for one source (audience = that source). */
+  auth: (peer: PeerId) => Promise<Uint8Array>
+  log: Logger
+  signal?: AbortSignal
+  onProgress?: (event: ChunkFetchEvent) => void
+  stallMs?: number
+  initialBatch?: number
+  maxBatch?: number
+}
+
+export type DropReason = Extract<ChunkFetchEvent, { type: 'source-dropped' }>['reason']
+
+export interface SourceReport {
+  peer: string
+  chunks: number
+  bytes: number
+  /** Why the source was dropped for this transfer, if it was. */
+  dropped?: DropReason
+}
+
+export interface FetchChunksResult {
+  fetched: number
+  /** Already held by the sink before the fetch. */
+  skipped: number
+  sources: SourceReport[]
+}
+
+function dropReason (err: Error): DropReason {
+  switch (err.name) {
+    case 'CorruptChunkError': return 'corrupt'
+    case 'StalledSourceError': return 'stalled'
+    case 'DeniedError': return 'denied'
+    case 'BusyError': return 'busy'
+    case 'NotFoundError': return 'not-found'
+    default: return 'failed'
+  }
+}
+
+export async function fetchChunks (options: FetchChunksOptions): Promise<FetchChunksResult> {
+  const { sink, log } = options
+  const signal = options.signal ?? new AbortController().signal
+  const ids = new Map(options.chunks.map(c => [c.index, c.id]))
+  const pending: number[] = []
+  let skipped = 0
+  for (const c of options.chunks) {
+    if (await sink.has(c.index)) skipped++
+    else pending.push(c.index)
+  }
+  const inFlight = new Set<number>()
+  let changed!: () => void
+  let change = new Promise<void>(resolve => { changed = resolve })
+  const notify = (): void => {
+    const wake = changed
+    change = new Promise<void>(resolve => { changed = resolve })
+    wake()
+  }
+  const onAbort = (): void => { notify() }
+  signal.addEventListener('abort', onAbort)
+
+  const reports = options.sources.map(p => ({ peer: p.toString(), chunks: 0, bytes: 0 } as SourceReport))
+
+  const worker = async (peer: PeerId, report: SourceReport): Promise<void> => {
+    const lacks = new Set<number>()
+    let batchSize = options.initialBatch ?? INITIAL_BATCH
+    for (;;) {
+      signal.throwIfAborted()
+      const batch: number[] = []
+      for (let i = 0; i < pending.length && batch.length < batchSize;) {
+        const index = pending[i] as number
+        if (lacks.has(index)) { i++; continue }
+        pending.splice(i, 1)
+        batch.push(index)
+      }
+      if (batch.length === 0) {
+        if (pending.length === 0 && inFlight.size === 0) return
+        // Nothing for us now; if nothing is in flight either, we can never help.
+        if (inFlight.size === 0) return
+        await change
+        continue
+      }
+      for (const i of batch) inFlight.add(i)
+      const done = new Set<number>()
+      const started = performance.now()
+      let stream: Stream | undefined
+      try {
+        stream = await options.open(peer, signal)
+        const missing = await fetchBatch({
+          stream,
+          auth: await options.auth(peer),
+          contentId: options.contentId,
+          expected: new Map(batch.map(i => [i, ids.get(i) as Uint8Array])),
+          stallMs: options.stallMs ?? STALL_TIMEOUT_MS,
+          signal,
+          onChunk: async (index, bytes) => {
+            await sink.put(index, bytes)
+            done.add(index)
+            report.chunks++
+            report.bytes += bytes.byteLength
+            options.onProgress?.({ type: 'chunk', index, bytes: bytes.byteLength, from: peer })
+          }
+        })
+        for (const i of missing) lacks.add(i)
+        const elapsed = performance.now() - started
+        if (elapsed < FAST_BATCH_MS) batchSize = Math.min(batchSize * 2, options.maxBatch ?? MAX_BATCH)
+      } catch (err) {
+        stream?.abort(err as Error)
+        if (signal.aborted) throw signal.reason
+        report.dropped = dropReason(err as Error)
+        log('dropping source %p for this transfer: %s', peer, (err as Error).name)
+        options.onProgress?.({ type: 'source-dropped', peer, reason: report.dropped })
+        return
+      } finally {
+        // What this source did not deliver goes back to the front of the queue.
+        pending.unshift(...batch.filter(i => !done.has(i)))
+        for (const i of batch) inFlight.delete(i)
+        notify()
+      }
+    }
+  }
+
+  try {
+    await Promise.all(options.sources.map(async (peer, i) => {
+      try {
+        await worker(peer, reports[i] as SourceReport)
+      } finally {
+        notify()
+      }
+    }))
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+  signal.throwIfAborted()
+  if (pending.length > 0) throw new MissingChunksError([...pending].sort((a, b) => a - b))
+  return { fetched: options.chunks.length - skipped, skipped, sources: reports }
+}

@@ -1,0 +1,40 @@
+/** Interfaces of the chunk protocol towards the rest of the node. */
+import type { PeerId } from '@libp2p/interface'
+
+/** Where a node keeps the encrypted chunks it can serve (master copies and replicas). */
+export interface ChunkStore {
+  /** Whether this node serves the content id at all. */
+  has: (contentId: Uint8Array) => Promise<boolean>
+  /** One chunk's bytes, or undefined if this node does not hold that chunk. */
+  read: (contentId: Uint8Array, index: number) => Promise<Uint8Array | undefined>
+}
+
+/** What the serving side passes to access control, before reading anything. */
+export interface ChunkAccessRequest {
+  auth: Uint8Array
+  contentId: Uint8Array
+  indexes: number[]
+  /** Authenticated by noise. */
+  remotePeer: PeerId
+}
+
+export type AccessDecision = { allow: true } | { allow: false, reason: string }
+
+/** Access control for chunk reads; every request goes through it first. */
+export type ChunkAuthorizer = (request: ChunkAccessRequest) => Promise<AccessDecision>
+
+/** Where fetched chunks go; `has` lets a restarted fetch skip what it already holds. */
+export interface ChunkSink {
+  has: (index: number) => Promise<boolean>
+  put: (index: number, bytes: Uint8Array) => Promise<void>
+}
+
+export interface ChunkRef {
+  index: number
+  /** SHA-256 of the chunk bytes (the chunk's address). */
+  id: Uint8Array
+}
+
+export type ChunkFetchEvent =
+  | { type: 'chunk', index: number, bytes: number, from: PeerId }
+  | { type: 'source-dropped', peer: PeerId, reason: 'corrupt' | 'stalled' | 'failed' | 'denied' | 'busy' | 'not-found' }
