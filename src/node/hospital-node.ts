@@ -12,6 +12,7 @@ import {
   DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
 } from '../config/defaults.js'
 import type { HospitalConfig } from '../config/load.js'
+import { Localization, RecordValidator } from '../dht/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
@@ -46,6 +47,7 @@ export class HospitalNode {
   private _libp2p?: HospitalLibp2p
   private _db?: NodeDatabase
   private _admission?: AdmissionStats
+  private _localization?: Localization
 
   constructor (config: HospitalConfig, options: HospitalNodeOptions = {}) {
     this.config = config
@@ -70,6 +72,12 @@ export class HospitalNode {
   get db (): NodeDatabase {
     if (this._db === undefined || this.state !== 'started') throw new NodeNotStartedError()
     return this._db
+  }
+
+  /** LFN and site records, provider records: where things are in the federation. */
+  get localization (): Localization {
+    if (this._localization === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._localization
   }
 
   /** Refused connections since start. */
@@ -128,7 +136,12 @@ export class HospitalNode {
 
     const admission = federationAdmission(this.members, this.logger.forComponent('dm2:admission'))
     this._admission = admission.stats
+    const validator = new RecordValidator({
+      members: this.members,
+      versions: db.sublevel<string, Uint8Array>('dht-versions', { valueEncoding: 'view' })
+    })
     const libp2p = await buildLibp2p({
+      records: validator,
       privateKey: this.identity.privateKey,
       listen: config.listen,
       announce: config.announce,
@@ -139,6 +152,17 @@ export class HospitalNode {
     this.closers.push(async () => { await libp2p.stop(); this._libp2p = undefined })
     await libp2p.start()
     checkpoint()
+
+    const localization = new Localization({
+      dht: libp2p.services.dht,
+      privateKey: this.identity.privateKey,
+      peerId: libp2p.peerId,
+      validator,
+      log: this.logger.forComponent('dm2:dht')
+    })
+    localization.start()
+    this._localization = localization
+    this.closers.push(() => { localization.stop(); this._localization = undefined })
 
     const bootstrapper = new Bootstrapper({
       dial: async (addr, options) => await libp2p.dial(addr, options),

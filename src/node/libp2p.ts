@@ -9,9 +9,10 @@ import { noise } from '@chainsafe/libp2p-noise'
 import { yamux } from '@chainsafe/libp2p-yamux'
 import { identify, type Identify } from '@libp2p/identify'
 import { ping, type Ping } from '@libp2p/ping'
-import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import { kadDHT, passthroughMapper, type KadDHT, type SelectFn, type ValidateFn } from '@libp2p/kad-dht'
 import type { ComponentLogger, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { DHT_PROTOCOL } from '../config/defaults.js'
+import { DHT_NAMESPACE } from '../dht/constants.js'
 
 export type HospitalServices = {
   identify: Identify
@@ -35,6 +36,8 @@ export function streamMuxer (): ReturnType<typeof yamux> {
 }
 
 export interface Libp2pInit {
+  /** kad-dht validator and selector of the `/dm2/…` record namespace. */
+  records: { validate: ValidateFn, select: SelectFn }
   privateKey: PrivateKey
   listen: string[]
   announce: string[]
@@ -62,7 +65,9 @@ export async function buildLibp2p (init: Libp2pInit): Promise<HospitalLibp2p> {
         // loopback addresses; the default mapper would drop those and leave
         // every routing table empty. Admission already filters who we talk to.
         peerInfoMapper: passthroughMapper,
-        clientMode: false
+        clientMode: false,
+        validators: { [DHT_NAMESPACE]: init.records.validate },
+        selectors: { [DHT_NAMESPACE]: init.records.select }
       })
     }
   })

@@ -1,0 +1,119 @@
+/**
+ * kad-dht validator and selector for the `/dm2/…` namespace, with the
+ * anti-rollback guard: kad-dht stores any valid record a peer PUTs, even an
+ * older one, so every node remembers the newest record it has seen per key
+ * (durably) and rejects anything older. Records are ordered by (version,
+ * issuedAt): a republication refreshes the issue time of the same version and
+ * must keep its content; a different content under the same version is a fork
+ * and is refused.
+ */
+import { createHash } from 'node:crypto'
+import type { PeerId } from '@libp2p/interface'
+import { peerIdFromString } from '@libp2p/peer-id'
+import { MAX_RECORD_BYTES } from './constants.js'
+import { InvalidRecordError } from './errors.js'
+import { openLfnRecord, openSiteRecord } from './records.js'
+
+/** Who may publish: roster members only. */
+export interface Membership {
+  isMember: (peerId: PeerId) => boolean
+}
+
+/** Durable key → value storage (a level sublevel). */
+export interface KeyValueStore {
+  get: (key: string) => Promise<Uint8Array | undefined>
+  put: (key: string, value: Uint8Array, options?: { sync?: boolean }) => Promise<void>
+}
+
+export interface RecordValidatorInit {
+  members: Membership
+  /** Highest version seen per DHT key. */
+  versions: KeyValueStore
+  now?: () => number
+}
+
+interface Parsed { kind: 'lfn' | 'site', id: string, version: number, issuedAt: number, publisher: string, content: Uint8Array }
+
+function parseKey (key: Uint8Array): { kind: 'lfn' | 'site', id: string } {
+  const m = /^\/dm2\/(lfn|site)\/([A-Za-z0-9_-]{1,128})$/.exec(new TextDecoder().decode(key))
+  if (m === null) throw new InvalidRecordError('unknown key')
+  return { kind: m[1] as 'lfn' | 'site', id: m[2] as string }
+}
+
+async function parse (key: Uint8Array, value: Uint8Array, now: number): Promise<Parsed> {
+  if (value.byteLength > MAX_RECORD_BYTES) throw new InvalidRecordError('record too large')
+  const { kind, id } = parseKey(key)
+  if (kind === 'lfn') {
+    const r = await openLfnRecord(value, now)
+    if (r.lfn !== id) throw new InvalidRecordError('record is for another LFN')
+    const content = createHash('sha256').update(r.contentId).update(r.manifestHash).digest()
+    return { kind, id, version: r.version, issuedAt: r.issuedAt, publisher: r.master, content }
+  }
+  const r = await openSiteRecord(value, now)
+  if (r.peer !== id) throw new InvalidRecordError('record is for another site')
+  const content = createHash('sha256').update(JSON.stringify([r.name, r.services])).digest()
+  return { kind, id, version: r.version, issuedAt: r.issuedAt, publisher: r.peer, content }
+}
+
+interface Seen { version: number, issuedAt: number, content: Uint8Array }
+
+function encodeSeen (seen: Seen): Uint8Array {
+  const out = new Uint8Array(16 + seen.content.byteLength)
+  const view = new DataView(out.buffer)
+  view.setBigUint64(0, BigInt(seen.version))
+  view.setBigUint64(8, BigInt(seen.issuedAt))
+  out.set(seen.content, 16)
+  return out
+}
+
+function decodeSeen (bytes: Uint8Array): Seen {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  return { version: Number(view.getBigUint64(0)), issuedAt: Number(view.getBigUint64(8)), content: bytes.subarray(16) }
+}
+
+export class RecordValidator {
+  private readonly init: RecordValidatorInit
+
+  constructor (init: RecordValidatorInit) {
+    this.init = init
+  }
+
+  private now (): number { return this.init.now?.() ?? Date.now() }
+
+  /** Throws `InvalidRecordError` unless the record is valid and not older than what this node has seen. */
+  readonly validate = async (key: Uint8Array, value: Uint8Array): Promise<void> => {
+    const parsed = await parse(key, value, this.now())
+    if (!this.init.members.isMember(peerIdFromString(parsed.publisher))) throw new InvalidRecordError('publisher is not a federation member')
+    const dsKey = new TextDecoder().decode(key)
+    const stored = await this.init.versions.get(dsKey)
+    if (stored !== undefined) {
+      const seen = decodeSeen(stored)
+      if (parsed.version < seen.version) throw new InvalidRecordError(`rollback: version ${parsed.version} < ${seen.version}`)
+      if (parsed.version === seen.version) {
+        if (Buffer.compare(seen.content, parsed.content) !== 0) throw new InvalidRecordError('a different record under the same version')
+        if (parsed.issuedAt < seen.issuedAt) throw new InvalidRecordError('an older issue of the same version')
+        if (parsed.issuedAt === seen.issuedAt) return
+      }
+    }
+    await this.init.versions.put(dsKey, encodeSeen(parsed), { sync: true })
+  }
+
+  /** Picks the valid record with the highest (version, issuedAt). */
+  readonly select = async (key: Uint8Array, records: Uint8Array[]): Promise<number> => {
+    let best = -1
+    let bestVersion = -1
+    let bestIssued = -1
+    for (const [i, r] of records.entries()) {
+      try {
+        const p = await parse(key, r, this.now())
+        if (p.version > bestVersion || (p.version === bestVersion && p.issuedAt > bestIssued)) {
+          best = i
+          bestVersion = p.version
+          bestIssued = p.issuedAt
+        }
+      } catch {}
+    }
+    if (best < 0) throw new InvalidRecordError('no valid record')
+    return best
+  }
+}
