@@ -7,6 +7,7 @@ import { Command, CommanderError } from 'commander'
 import { registerFederation } from './federation.js'
 import { registerInit } from './init.js'
 import { registerNode } from './node.js'
+import { registerStatus } from './status.js'
 
 export function buildProgram (): Command {
   const program = new Command('dm2')
@@ -16,6 +17,7 @@ export function buildProgram (): Command {
   registerInit(program)
   registerNode(program)
   registerFederation(program)
+  registerStatus(program)
   return program
 }
 

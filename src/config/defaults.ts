@@ -8,6 +8,8 @@
 export const CONFIG_FILE_NAME = 'dm2.json'
 /** The node's libp2p identity (protobuf-encoded Ed25519 private key), in the data directory. */
 export const IDENTITY_FILE_NAME = 'identity.key'
+/** The local control channel of a running node (Unix socket, mode 0600), in the data directory. */
+export const CONTROL_SOCKET_NAME = 'control.sock'
 /** The node's LevelDB database, a folder in the data directory. */
 export const DATABASE_DIR_NAME = 'db'
 

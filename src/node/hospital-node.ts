@@ -9,9 +9,10 @@ import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import {
-  DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
+  CONTROL_SOCKET_NAME, DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
 } from '../config/defaults.js'
 import type { HospitalConfig } from '../config/load.js'
+import { ControlServer, type ControlHandler } from '../control/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
@@ -48,6 +49,8 @@ export class HospitalNode {
   private _db?: NodeDatabase
   private _admission?: AdmissionStats
   private _localization?: Localization
+  /** Commands of the local control channel; modules add theirs. */
+  readonly controlHandlers: Record<string, ControlHandler> = {}
 
   constructor (config: HospitalConfig, options: HospitalNodeOptions = {}) {
     this.config = config
@@ -173,7 +176,32 @@ export class HospitalNode {
     bootstrapper.start()
     this.closers.push(() => { bootstrapper.stop() })
 
+    this.controlHandlers.status = async () => this.statusReport()
+    const control = new ControlServer({
+      socketPath: join(config.dataDir, CONTROL_SOCKET_NAME),
+      handlers: this.controlHandlers,
+      log: this.logger.forComponent('dm2:control')
+    })
+    await control.start()
+    this.closers.push(async () => { await control.stop() })
+
     this.log('started %p on %s', libp2p.peerId, libp2p.getMultiaddrs().map(a => a.toString()).join(', '))
+  }
+
+  /** What `dm2 status` shows: identity, addresses, peers, admission. */
+  statusReport (): Record<string, unknown> {
+    const libp2p = this.libp2p
+    const peers = libp2p.getPeers().map(p => p.toString())
+    return {
+      name: this.config.name,
+      peerId: libp2p.peerId.toString(),
+      addresses: libp2p.getMultiaddrs().map(a => a.toString()),
+      peers,
+      members: this.config.members.length,
+      connections: libp2p.getConnections().length,
+      refusedConnections: { ...this.admission },
+      dhtMode: libp2p.services.dht.getMode()
+    }
   }
 
   private async closeAll (): Promise<void> {

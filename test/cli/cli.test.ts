@@ -15,7 +15,7 @@ describe('dm2 command line', () => {
   it('documents every command and its options', async () => {
     const top = await runCli(['--help'])
     expect(top.code).toBe(0)
-    for (const command of ['init', 'node', 'federation']) expect(top.stdout).toContain(command)
+    for (const command of ['init', 'node', 'federation', 'status']) expect(top.stdout).toContain(command)
     const init = await runCli(['init', '--help'])
     for (const flag of ['--name', '--port', '--host', '--ae-title', '--dicom-port', '--force']) expect(init.stdout).toContain(flag)
     const node = await runCli(['node', '--help'])
@@ -42,9 +42,15 @@ describe('dm2 command line', () => {
     const node = startCli(['node', '--config', join(home, 'dm2.json'), '--log-level', 'silent'])
     await node.waitForOutput(/listening: \/ip4\/127\.0\.0\.1\/tcp\/\d+/)
     expect(node.stdout).toContain(`peer id:   ${peerId ?? ''}`)
+    const status = await runCli(['status', '--config', join(home, 'dm2.json'), '--json'])
+    expect(status.code).toBe(0)
+    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Hospital A', peerId, dhtMode: 'server' })
     const result = await node.stop('SIGTERM')
     expect(result.code).toBe(0)
-    expect(await readdir(home)).toEqual(expect.arrayContaining(['db', 'dm2.json', 'identity.key']))
+    expect((await readdir(home)).sort()).toEqual(['db', 'dm2.json', 'identity.key'])
+    const stopped = await runCli(['status', '--config', join(home, 'dm2.json')])
+    expect(stopped.code).toBe(1)
+    expect(stopped.stderr).toContain('no node is running')
   })
 
   it('an invalid config names the field and creates nothing', async () => {
