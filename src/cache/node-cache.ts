@@ -1,0 +1,104 @@
+/**
+ * The node's three cache layers (paper §4.4) built from one options object:
+ * one scratch root with a sub-directory per layer, one LevelDB (sub)level with
+ * a sublevel per layer, one logger.
+ */
+import { join } from 'node:path'
+import type { ComponentLogger } from '@libp2p/interface'
+import {
+  DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_RESULT_INLINE_BYTES, DEFAULT_RESULT_TTL_MS, DEFAULT_SLICE_BYTES,
+  IMAGES_NAME, RESULTS_NAME, SLICES_NAME
+} from './constants.js'
+import { ImageCache } from './images.js'
+import { ResultCache } from './results.js'
+import { SliceCache } from './slices.js'
+import type { CacheLevel, StoreStats } from './types.js'
+
+/** Budgets and limits; each defaults to the constant of the same name. */
+export interface NodeCacheLimits {
+  resultBytes?: number
+  imageBytes?: number
+  sliceBytes?: number
+  /** Largest single image (default: the whole image budget). */
+  maxImageBytes?: number
+  /** Largest single slice file (default: the whole slice budget). */
+  maxSliceBytes?: number
+  resultInlineBytes?: number
+  resultTtlMs?: number
+}
+
+export interface NodeCacheInit {
+  /** Scratch root; `results/`, `images/` and `slices/` are made under it. */
+  directory: string
+  /** The node's database or a sublevel of it; each layer takes a sublevel. */
+  level: CacheLevel
+  logger: ComponentLogger
+  limits?: NodeCacheLimits
+}
+
+export interface NodeCacheStats {
+  results: StoreStats
+  images: StoreStats
+  slices: StoreStats
+}
+
+export function resolveCacheLimits (limits: NodeCacheLimits = {}): Required<NodeCacheLimits> {
+  const imageBytes = limits.imageBytes ?? DEFAULT_IMAGE_BYTES
+  const sliceBytes = limits.sliceBytes ?? DEFAULT_SLICE_BYTES
+  return {
+    resultBytes: limits.resultBytes ?? DEFAULT_RESULT_BYTES,
+    imageBytes,
+    sliceBytes,
+    maxImageBytes: limits.maxImageBytes ?? imageBytes,
+    maxSliceBytes: limits.maxSliceBytes ?? sliceBytes,
+    resultInlineBytes: limits.resultInlineBytes ?? DEFAULT_RESULT_INLINE_BYTES,
+    resultTtlMs: limits.resultTtlMs ?? DEFAULT_RESULT_TTL_MS
+  }
+}
+
+export class NodeCache {
+  readonly results: ResultCache
+  readonly images: ImageCache
+  readonly slices: SliceCache
+  readonly limits: Required<NodeCacheLimits>
+
+  constructor (init: NodeCacheInit) {
+    const limits = this.limits = resolveCacheLimits(init.limits)
+    const layer = (name: string): { directory: string, level: CacheLevel, logger: ComponentLogger } =>
+      ({ directory: join(init.directory, name), level: init.level.sublevel(name), logger: init.logger })
+    this.results = new ResultCache({
+      ...layer(RESULTS_NAME),
+      limits: { maxBytes: limits.resultBytes, inlineThreshold: limits.resultInlineBytes, ttlMs: limits.resultTtlMs }
+    })
+    this.images = new ImageCache({ ...layer(IMAGES_NAME), limits: { maxBytes: limits.imageBytes, maxEntryBytes: limits.maxImageBytes } })
+    this.slices = new SliceCache({ ...layer(SLICES_NAME), limits: { maxBytes: limits.sliceBytes, maxEntryBytes: limits.maxSliceBytes } })
+  }
+
+  /** Opens the three layers (recovering each); if one fails, the others are closed again. */
+  async open (): Promise<void> {
+    const layers = [this.results, this.images, this.slices]
+    const opened: typeof layers = []
+    try {
+      for (const layer of layers) {
+        await layer.open()
+        opened.push(layer)
+      }
+    } catch (err) {
+      await Promise.allSettled(opened.map(async layer => { await layer.close() }))
+      throw err
+    }
+  }
+
+  async close (): Promise<void> {
+    await Promise.all([this.results.close(), this.images.close(), this.slices.close()])
+  }
+
+  stats (): NodeCacheStats {
+    return { results: this.results.stats(), images: this.images.stats(), slices: this.slices.stats() }
+  }
+}
+
+/** Factory in the house style: `createNodeCache({ directory, level, logger })`. */
+export function createNodeCache (init: NodeCacheInit): NodeCache {
+  return new NodeCache(init)
+}
