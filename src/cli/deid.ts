@@ -19,7 +19,7 @@ interface DeidCliOptions {
   dates: DateHandling
   retainDeviceIdentity?: boolean
   pixelRules?: string
-  maxSize: number
+  maxSize?: number
   report?: string
   quiet?: boolean
 }
@@ -100,7 +100,7 @@ export function registerDeid (program: Command): void {
     .option('--dates <mode>', 'remove (basic profile), full (Retain Longitudinal Full Dates), modified (dates shifted per patient)', parseDates, 'remove' as DateHandling)
     .option('--retain-device-identity', 'Retain Device Identity Option (station name, serial numbers, ...)')
     .option('--pixel-rules <file>', 'JSON rules that blank burned-in text regions; without a matching rule, US/XA/RF/secondary capture images and any with Burned In Annotation not NO are refused')
-    .option('--max-size <MiB>', 'largest input file accepted', parseMiB, DEFAULT_MAX_INPUT_BYTES)
+    .option('--max-size <MiB>', `largest input file accepted, in MiB (default: ${DEFAULT_MAX_INPUT_BYTES / 1024 / 1024})`, parseMiB)
     .option('--report <file>', 'write a JSON report: per input, the tags removed/emptied/replaced (never values), or why it was refused')
     .option('-q, --quiet', 'print nothing but warnings and refusals')
     .addHelpText('after', '\nExits with status 1 and lists the refused inputs on stderr when any input is refused (not DICOM, malformed,\n' +
@@ -116,16 +116,18 @@ export function registerDeid (program: Command): void {
       let secret: Uint8Array
       if (opts.secretFile !== undefined) secret = await readSecretFile(secretPath)
       else {
+        await mkdir(dirname(secretPath), { recursive: true })
         const loaded = await loadOrCreateSecretFile(secretPath)
         secret = loaded.secret
         if (loaded.created) console.error(`warning: no --secret-file given; created a new site secret ${secretPath} (mode 0600). Keep it private and reuse it: it decides the new UIDs and date shifts.`)
       }
+      const maxSize = opts.maxSize ?? DEFAULT_MAX_INPUT_BYTES
       const deid = createDeidentifier({
         secret,
         dates: opts.dates,
         retainDeviceIdentity: opts.retainDeviceIdentity === true,
         pixelCleaningRules: await loadRules(opts.pixelRules),
-        maxInputBytes: opts.maxSize
+        maxInputBytes: maxSize
       })
       const inputs = await listInputs(root, [out, secretPath])
       const written: Array<{ input: string, report: DeidReport }> = []
@@ -133,7 +135,7 @@ export function registerDeid (program: Command): void {
       for (const { path, rel, skip } of inputs) {
         try {
           if (skip !== undefined) throw new Error(skip)
-          if ((await lstat(path)).size > opts.maxSize) throw new DeidInputTooLargeError(opts.maxSize)
+          if ((await lstat(path)).size > maxSize) throw new DeidInputTooLargeError(maxSize)
           const { bytes, report } = deid.deidentify(await readFile(path))
           await writeAtomic(join(out, rel), bytes)
           written.push({ input: rel, report })

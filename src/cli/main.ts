@@ -4,6 +4,8 @@
  */
 import '../polyfill.js'
 import { Command, CommanderError } from 'commander'
+import { registerAssemble } from './assemble.js'
+import { registerDeid } from './deid.js'
 import { registerFederation } from './federation.js'
 import { registerInit } from './init.js'
 import { registerNode } from './node.js'
@@ -18,6 +20,8 @@ export function buildProgram (): Command {
   registerNode(program)
   registerFederation(program)
   registerStatus(program)
+  registerAssemble(program)
+  registerDeid(program)
   return program
 }
 
