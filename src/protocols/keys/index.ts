@@ -1,0 +1,136 @@
+/**
+ * `/dm2/keys/1.0.0`: key release. An authorized requester asks a trusted site
+ * for the data key of one LFN version and receives it wrapped with HPKE
+ * (RFC 9180) to a recipient X25519 key it names — typically a fresh key per
+ * request, so the key never exists in the clear outside the two ends. The
+ * serving side checks the invocation and certificate chain (ability
+ * `image/read`, arguments bound to lfn, version and recipient) before looking
+ * at the key; every decision is audited by the access-control module.
+ *
+ * @example
+ * ```ts
+ * services: { keys: keyRelease({ keys: dataKeyStore, access }) }
+ * const wrapped = await libp2p.services.keys.request(masterPeer, { lfn, version, recipient: pub, auth })
+ * const dataKey = await unwrapDataKey(wrapped, priv, { fileId: lfn, version })
+ * ```
+ */
+import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { wrapDataKey } from '../../privacy/payload/index.js'
+import { decodeAuthorization, hashArguments, type AccessRequest, type Decision, type ResourceDescriptor } from '../../sac/index.js'
+import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
+import { ProtocolError } from '../status.js'
+
+export const KEYS_PROTOCOL = '/dm2/keys/1.0.0'
+export const KEYS_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 4 * 1024, timeoutMs: 10_000 }
+const MAX_STREAMS = 8
+
+/** The data key of an LFN version and what access control needs to know about it. */
+export interface KeyRecord {
+  dataKey: Uint8Array
+  resource: ResourceDescriptor
+}
+
+/** Where a trusted site keeps data keys. */
+export interface DataKeyStore {
+  get: (lfn: string, version: number) => Promise<KeyRecord | undefined>
+}
+
+export interface KeyReleaseInit {
+  keys: DataKeyStore
+  access: { check: (request: AccessRequest) => Promise<Decision> }
+}
+
+export interface KeyReleaseComponents {
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+export interface KeyRequest {
+  lfn: string
+  version: number
+  /** X25519 public key the data key is wrapped to. */
+  recipient: Uint8Array
+  /** `encodeAuthorization()` of an invocation for `keys/release` with `keyArguments(...)`. */
+  auth: Uint8Array
+}
+
+export interface KeyRelease {
+  request: (peer: PeerId, request: KeyRequest, options?: AbortOptions) => Promise<Uint8Array>
+}
+
+/** The arguments an invocation for `keys/release` must be bound to. */
+export function keyArguments (lfn: string, version: number, recipient: Uint8Array): Uint8Array {
+  return hashArguments({ lfn, version, recipient })
+}
+
+function parseRequest (m: Record<string, unknown>): KeyRequest {
+  const keys = Object.keys(m).sort().join(',')
+  if (keys !== 'auth,lfn,recipient,version') throw new ProtocolError('unexpected fields')
+  if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128) throw new ProtocolError('bad lfn')
+  if (typeof m.version !== 'number' || !Number.isSafeInteger(m.version) || m.version < 0) throw new ProtocolError('bad version')
+  if (!(m.recipient instanceof Uint8Array) || m.recipient.byteLength !== 32) throw new ProtocolError('bad recipient key')
+  if (!(m.auth instanceof Uint8Array)) throw new ProtocolError('bad auth')
+  return { lfn: m.lfn, version: m.version, recipient: m.recipient, auth: m.auth }
+}
+
+class KeyReleaseService implements KeyRelease, Startable {
+  private readonly components: KeyReleaseComponents
+  private readonly init: KeyReleaseInit
+  private readonly log: Logger
+
+  constructor (components: KeyReleaseComponents, init: KeyReleaseInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('dm2:keys')
+  }
+
+  private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }): Promise<RpcReply> => {
+    const req = parseRequest(m)
+    let auth
+    try {
+      auth = decodeAuthorization(req.auth)
+    } catch {
+      return { status: 'INVALID' }
+    }
+    const record = await this.init.keys.get(req.lfn, req.version)
+    if (record === undefined) return { status: 'NOT_FOUND' }
+    // Access first; the key is only touched once allowed.
+    const decision = await this.init.access.check({
+      invocation: auth.invocation,
+      chain: auth.chain,
+      memberships: auth.memberships,
+      command: 'keys/release',
+      args: keyArguments(req.lfn, req.version, req.recipient),
+      resource: record.resource,
+      ability: 'image/read',
+      remotePeer: connection.remotePeer.toString()
+    })
+    if (!decision.allow) return { status: 'DENIED', reason: decision.reason }
+    const wrapped = await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
+    this.log('released key of %s v%d to %p', req.lfn, req.version, connection.remotePeer)
+    return { status: 'OK', body: { wrapped } }
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(KEYS_PROTOCOL, rpcServer(KEYS_LIMITS, this.serve, this.log), {
+      maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(KEYS_PROTOCOL)
+  }
+
+  async request (peer: PeerId, request: KeyRequest, options: AbortOptions = {}): Promise<Uint8Array> {
+    const stream = await this.components.connectionManager.openStream(peer, KEYS_PROTOCOL, options)
+    const body = await rpcCall(stream, { ...request }, KEYS_LIMITS, options.signal)
+    if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > 1024) throw new ProtocolError('bad key release answer')
+    return body.wrapped
+  }
+}
+
+export function keyRelease (init: KeyReleaseInit): (components: KeyReleaseComponents) => KeyRelease {
+  return (components) => new KeyReleaseService(components, init)
+}
