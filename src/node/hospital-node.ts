@@ -14,9 +14,12 @@ import {
 import type { HospitalConfig } from '../config/load.js'
 import { ControlServer, type ControlHandler } from '../control/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
+import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
+import { signerFromSeed, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
+import { DataPlane } from './data-plane.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
 import { buildLibp2p, type HospitalLibp2p } from './libp2p.js'
@@ -26,7 +29,15 @@ export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
 /** The node's LevelDB; modules take sublevels of it. */
 export type NodeDatabase = Level<string, Uint8Array>
 
+/** A catalog that knows no series: a node without a DICOM side yet. */
+const EMPTY_CATALOG: SeriesCatalog = { describe: async () => undefined }
+const NO_SLICES: SliceProvider = { ensure: async () => { throw new Error('this node has no DICOM source') } }
+
 export interface HospitalNodeOptions {
+  /** The series this site is master of (default: the registry). */
+  catalog?: SeriesCatalog
+  /** Brings a series' slices to disk (default: slice store, then the PACS). */
+  slices?: SliceProvider
   /** Logger to use instead of one prefixed with the hospital name. */
   logger?: ComponentLogger
   /** Member directory to use instead of `config.members` (the signed roster, tests). */
@@ -49,6 +60,8 @@ export class HospitalNode {
   private _db?: NodeDatabase
   private _admission?: AdmissionStats
   private _localization?: Localization
+  private _dataPlane?: DataPlane
+  private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
 
@@ -57,6 +70,23 @@ export class HospitalNode {
     this.logger = options.logger ?? hospitalLogger(config.name)
     this.log = this.logger.forComponent('dm2:node')
     this.members = options.members ?? staticMembers(config.members)
+    this.options = options
+  }
+
+  /**
+   * The site's own signing key as a certificate issuer: the master hospital
+   * acting for its patients is the root of the certificates for its data.
+   * (The libp2p Ed25519 key; its seed is the first 32 bytes of the raw key.)
+   */
+  siteSigner (): SeededSigner {
+    if (this.identity === undefined) throw new NodeNotStartedError()
+    return signerFromSeed(this.identity.privateKey.raw.subarray(0, 32))
+  }
+
+  /** Access control, audit log, caches, data keys and the image pipeline. */
+  get dataPlane (): DataPlane {
+    if (this._dataPlane === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._dataPlane
   }
 
   get status (): NodeState { return this.state }
@@ -137,6 +167,21 @@ export class HospitalNode {
     this.closers.push(async () => { await db.close(); this._db = undefined })
     checkpoint()
 
+    const dataPlane = new DataPlane({
+      db,
+      dataDir: config.dataDir,
+      privateKey: this.identity.privateKey,
+      peerId: this.identity.peerId,
+      logger: this.logger,
+      catalog: this.options.catalog ?? EMPTY_CATALOG,
+      slices: this.options.slices ?? NO_SLICES,
+      publish: async (input) => { await this.localization.publishLfn(input) }
+    })
+    await dataPlane.open()
+    this._dataPlane = dataPlane
+    this.closers.push(async () => { await dataPlane.close(); this._dataPlane = undefined })
+    checkpoint()
+
     const admission = federationAdmission(this.members, this.logger.forComponent('dm2:admission'))
     this._admission = admission.stats
     const validator = new RecordValidator({
@@ -145,6 +190,7 @@ export class HospitalNode {
     })
     const libp2p = await buildLibp2p({
       records: validator,
+      dataPlane: dataPlane.services(),
       privateKey: this.identity.privateKey,
       listen: config.listen,
       announce: config.announce,

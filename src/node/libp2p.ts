@@ -13,11 +13,24 @@ import { kadDHT, passthroughMapper, type KadDHT, type SelectFn, type ValidateFn 
 import type { ComponentLogger, ConnectionGater, PrivateKey } from '@libp2p/interface'
 import { DHT_PROTOCOL } from '../config/defaults.js'
 import { DHT_NAMESPACE } from '../dht/constants.js'
+import type { ChunkTransfer, ChunkTransferComponents } from '../protocols/chunks/index.js'
+import type { ImageComponents, ImageRequester } from '../protocols/image/index.js'
+import type { KeyRelease, KeyReleaseComponents } from '../protocols/keys/index.js'
 
 export type HospitalServices = {
   identify: Identify
   ping: Ping
   dht: KadDHT
+  chunks: ChunkTransfer
+  keys: KeyRelease
+  image: ImageRequester
+}
+
+/** The data-plane services (DataPlane.services()). */
+export interface DataPlaneServices {
+  chunks: (components: ChunkTransferComponents) => ChunkTransfer
+  keys: (components: KeyReleaseComponents) => KeyRelease
+  image: (components: ImageComponents) => ImageRequester
 }
 
 export type HospitalLibp2p = Libp2p<HospitalServices>
@@ -36,6 +49,7 @@ export function streamMuxer (): ReturnType<typeof yamux> {
 }
 
 export interface Libp2pInit {
+  dataPlane: DataPlaneServices
   /** kad-dht validator and selector of the `/dm2/…` record namespace. */
   records: { validate: ValidateFn, select: SelectFn }
   privateKey: PrivateKey
@@ -68,7 +82,8 @@ export async function buildLibp2p (init: Libp2pInit): Promise<HospitalLibp2p> {
         clientMode: false,
         validators: { [DHT_NAMESPACE]: init.records.validate },
         selectors: { [DHT_NAMESPACE]: init.records.select }
-      })
+      }),
+      ...init.dataPlane
     }
   })
 }

@@ -1,0 +1,57 @@
+/**
+ * The chunks this site serves over `/dm2/chunks/1.0.0`: sealed chunks of the
+ * images in its image cache (as master) — and, through `extra`, replicas it
+ * holds for others. Content ids are the manifests' Merkle roots.
+ */
+import { readFile } from 'node:fs/promises'
+import type { ImageCache } from '../cache/images.js'
+import type { ChunkStore } from '../protocols/chunks/types.js'
+
+export interface ContentIndexDb {
+  get: (key: string) => Promise<Uint8Array | undefined>
+  put: (key: string, value: Uint8Array, options?: { sync?: boolean }) => Promise<void>
+}
+
+/** Maps content ids to `lfn@version` entries of the image cache. */
+export class ContentIndex {
+  private readonly db: ContentIndexDb
+
+  constructor (db: ContentIndexDb) {
+    this.db = db
+  }
+
+  async put (contentIdHex: string, lfn: string, version: number): Promise<void> {
+    await this.db.put(contentIdHex, new TextEncoder().encode(`${lfn}@${version}`), { sync: true })
+  }
+
+  async get (contentIdHex: string): Promise<{ lfn: string, version: number } | undefined> {
+    const bytes = await this.db.get(contentIdHex)
+    if (bytes === undefined) return undefined
+    const text = new TextDecoder().decode(bytes)
+    const at = text.lastIndexOf('@')
+    return { lfn: text.slice(0, at), version: Number(text.slice(at + 1)) }
+  }
+}
+
+export function imageChunkStore (images: ImageCache, index: ContentIndex): ChunkStore {
+  const locate = async (contentId: Uint8Array): Promise<{ lfn: string, version: number } | undefined> => {
+    const entry = await index.get(Buffer.from(contentId).toString('hex'))
+    if (entry === undefined || !images.has(entry.lfn, entry.version)) return undefined
+    return entry
+  }
+  return {
+    has: async (contentId) => (await locate(contentId)) !== undefined,
+    read: async (contentId, chunk) => {
+      const entry = await locate(contentId)
+      if (entry === undefined) return undefined
+      const lease = await images.get(entry.lfn, entry.version)
+      if (lease === undefined) return undefined
+      try {
+        if (!lease.chunks.some(([name]) => name === String(chunk))) return undefined
+        return new Uint8Array(await readFile(lease.chunkPath(String(chunk))))
+      } finally {
+        lease.release()
+      }
+    }
+  }
+}

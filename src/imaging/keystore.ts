@@ -1,0 +1,36 @@
+/**
+ * Data keys of the LFN versions this site is master of, in the node's
+ * LevelDB (inside the 0700 data directory, synced writes). A data key never
+ * leaves the site except wrapped to an authorized requester (key release).
+ */
+import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
+
+export interface KeyStoreDb {
+  get: (key: string) => Promise<Uint8Array | undefined>
+  put: (key: string, value: Uint8Array, options?: { sync?: boolean }) => Promise<void>
+}
+
+export interface StoredKey {
+  dataKey: Uint8Array
+  /** Hex Merkle root of the sealed payload of this version. */
+  contentId: string
+}
+
+export class DataKeys {
+  private readonly db: KeyStoreDb
+
+  constructor (db: KeyStoreDb) {
+    this.db = db
+  }
+
+  async put (lfn: string, version: number, key: StoredKey): Promise<void> {
+    await this.db.put(`${lfn}@${version}`, encodeCanonical({ dataKey: key.dataKey, contentId: key.contentId }, 1024), { sync: true })
+  }
+
+  async get (lfn: string, version: number): Promise<StoredKey | undefined> {
+    const bytes = await this.db.get(`${lfn}@${version}`)
+    if (bytes === undefined) return undefined
+    const v = decodeCanonical(bytes, 1024) as unknown as StoredKey
+    return { dataKey: v.dataKey, contentId: v.contentId }
+  }
+}

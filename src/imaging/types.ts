@@ -1,0 +1,51 @@
+/** What the image pipeline needs from the rest of the node. */
+
+/** One registered series, as the registry describes it (descriptive fields only). */
+export interface SeriesInfo {
+  lfn: string
+  /** Changes whenever an instance is added: a new version invalidates cached images and replicas. */
+  version: number
+  modality?: string
+  bodyPart?: string
+  /** DICOM DA of the study, for date-bounded certificates (stays at the site). */
+  date?: string
+  studyType?: string
+  /** SOP Instance UIDs of the series (stay at the site). */
+  instances: string[]
+  /** Descriptive metadata allowed to leave the site, for the LFN record. */
+  meta: Record<string, string | number>
+}
+
+/** The registry, seen from the pipeline. */
+export interface SeriesCatalog {
+  describe: (lfn: string) => Promise<SeriesInfo | undefined>
+}
+
+export interface SliceProgress {
+  done: number
+  total: number
+}
+
+/** The DICOM side: brings the instances of a series onto local disk (slice cache, else PACS). */
+export interface SliceProvider {
+  ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void }) => Promise<Array<{ name: string, path: string }>>
+}
+
+/** The result of preparing an image: what a requester needs to fetch it. */
+export interface PreparedImage {
+  lfn: string
+  version: number
+  /** The signed manifest, as encoded. */
+  manifest: Uint8Array
+  /** Hex Merkle root = content id. */
+  contentId: string
+  /** True when it came from the image cache. */
+  cached: boolean
+}
+
+export type PrepareEvent =
+  | { step: 'cache', hit: boolean }
+  | { step: 'slices', done: number, total: number }
+  | { step: 'assemble' }
+  | { step: 'seal', chunks: number, totalChunks: number }
+  | { step: 'publish' }

@@ -1,0 +1,175 @@
+/**
+ * The data plane of a hospital node: access control with its audit log, the
+ * caches, the data keys, and the image pipeline, plus the libp2p services
+ * that serve them (`/dm2/image`, `/dm2/chunks`, `/dm2/keys`). Every handler
+ * goes through the one access-control module before doing any work.
+ */
+import { join } from 'node:path'
+import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
+import { AuditLog } from '../audit/index.js'
+import { NodeCache, type NodeCacheLimits } from '../cache/index.js'
+import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
+import { DataKeys } from '../imaging/keystore.js'
+import { ImagePipeline, type PublishInput } from '../imaging/prepare.js'
+import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
+import { libp2pSigner } from '../privacy/payload/index.js'
+import { chunkTransfer } from '../protocols/chunks/index.js'
+import type { ChunkAccessRequest, AccessDecision } from '../protocols/chunks/types.js'
+import { imageService } from '../protocols/image/index.js'
+import { keyRelease } from '../protocols/keys/index.js'
+import { accessControl, decodeAuthorization, hashArguments, type AccessControl, type Decision, type ResourceDescriptor } from '../sac/index.js'
+import type { NodeDatabase } from './hospital-node.js'
+
+export interface DataPlaneInit {
+  db: NodeDatabase
+  dataDir: string
+  privateKey: PrivateKey
+  peerId: PeerId
+  logger: ComponentLogger
+  catalog: SeriesCatalog
+  slices: SliceProvider
+  /** Announces a prepared version in the DHT (resolved once libp2p runs). */
+  publish: (input: PublishInput) => Promise<void>
+  cacheLimits?: NodeCacheLimits
+}
+
+/** Args every chunk request is bound to. */
+export function chunkArguments (contentIdHex: string): Uint8Array {
+  return hashArguments({ contentId: contentIdHex })
+}
+
+export class DataPlane {
+  readonly access: AccessControl
+  readonly audit: AuditLog
+  readonly cache: NodeCache
+  readonly keys: DataKeys
+  readonly index: ContentIndex
+  readonly pipeline: ImagePipeline
+  /** Public key of this site acting for its patients: the root of certificates for its data. */
+  readonly custodian: Uint8Array
+  private readonly init: DataPlaneInit
+
+  constructor (init: DataPlaneInit) {
+    this.init = init
+    const { db, logger } = init
+    this.custodian = init.privateKey.publicKey.raw
+    this.audit = new AuditLog({
+      store: db.sublevel<string, Uint8Array>('audit', { valueEncoding: 'view' }),
+      signer: { sign: async m => await init.privateKey.sign(m), verify: async (m, s) => await init.privateKey.publicKey.verify(m, s) }
+    })
+    this.access = accessControl({
+      serverPeer: init.peerId.toString(),
+      audit: { record: async (d: Decision) => { await this.record(d) } },
+      logger: logger.forComponent('dm2:access')
+    })
+    this.cache = new NodeCache({
+      directory: join(init.dataDir, 'cache'),
+      level: db.sublevel<string, Uint8Array>('cache', { valueEncoding: 'view' }),
+      logger,
+      ...(init.cacheLimits === undefined ? {} : { limits: init.cacheLimits })
+    })
+    this.keys = new DataKeys(db.sublevel<string, Uint8Array>('data-keys', { valueEncoding: 'view' }))
+    this.index = new ContentIndex(db.sublevel<string, Uint8Array>('content-index', { valueEncoding: 'view' }))
+    this.pipeline = new ImagePipeline({
+      catalog: init.catalog,
+      slices: init.slices,
+      images: this.cache.images,
+      keys: this.keys,
+      index: this.index,
+      signer: libp2pSigner(init.privateKey),
+      master: init.peerId.toString(),
+      publish: init.publish,
+      scratch: join(init.dataDir, 'scratch'),
+      log: logger.forComponent('dm2:imaging')
+    })
+  }
+
+  async open (): Promise<void> {
+    await this.cache.open()
+  }
+
+  async close (): Promise<void> {
+    await this.cache.close()
+  }
+
+  /** An access decision as an audit entry: ids and codes, never patient data. */
+  private async record (d: Decision): Promise<void> {
+    await this.audit.append({
+      decision: d.allow ? 'allow' : 'deny',
+      reason: d.allow ? 'OK' : d.reason,
+      command: d.command,
+      resource: d.resource.lfn ?? d.resource.contentId,
+      ...(d.requester === undefined ? {} : { requester: d.requester }),
+      chain: d.chainIds,
+      remotePeer: d.remotePeer,
+      ...(d.purpose === undefined ? {} : { purpose: d.purpose })
+    })
+  }
+
+  /** What access control knows about an LFN's current version at this (master) site. */
+  resourceOf (info: SeriesInfo, contentIdHex: string): ResourceDescriptor {
+    const r: ResourceDescriptor = { owner: this.custodian, custodian: this.custodian, contentId: contentIdHex, lfn: info.lfn }
+    if (info.modality !== undefined) r.modality = info.modality
+    if (info.bodyPart !== undefined) r.bodyPart = info.bodyPart
+    if (info.date !== undefined) r.date = info.date
+    if (info.studyType !== undefined) r.studyType = info.studyType
+    return r
+  }
+
+  private async currentResource (lfn: string): Promise<ResourceDescriptor | undefined> {
+    const info = await this.init.catalog.describe(lfn)
+    if (info === undefined) return undefined
+    const stored = await this.keys.get(lfn, info.version)
+    // Before the first preparation there is no content id yet; file-bound certificates cannot match it.
+    return this.resourceOf(info, stored?.contentId ?? `pending:${lfn}@${info.version}`)
+  }
+
+  private readonly authorizeChunks = async (req: ChunkAccessRequest): Promise<AccessDecision> => {
+    let auth
+    try {
+      auth = decodeAuthorization(req.auth)
+    } catch {
+      return { allow: false, reason: 'MALFORMED' }
+    }
+    const hex = Buffer.from(req.contentId).toString('hex')
+    const entry = await this.index.get(hex)
+    const info = entry === undefined ? undefined : await this.init.catalog.describe(entry.lfn)
+    if (entry === undefined || info === undefined) return { allow: false, reason: 'RESOURCE_MISMATCH' }
+    const decision = await this.access.check({
+      invocation: auth.invocation,
+      chain: auth.chain,
+      memberships: auth.memberships,
+      command: 'chunks/get',
+      args: chunkArguments(hex),
+      resource: this.resourceOf({ ...info, lfn: entry.lfn }, hex),
+      ability: 'image/read',
+      remotePeer: req.remotePeer.toString()
+    })
+    return decision.allow ? { allow: true } : { allow: false, reason: decision.reason }
+  }
+
+  /** The libp2p services of the data plane. */
+  services (): { chunks: ReturnType<typeof chunkTransfer>, keys: ReturnType<typeof keyRelease>, image: ReturnType<typeof imageService> } {
+    return {
+      chunks: chunkTransfer({ store: imageChunkStore(this.cache.images, this.index), authorize: this.authorizeChunks }),
+      keys: keyRelease({
+        access: this.access,
+        keys: {
+          get: async (lfn, version) => {
+            const stored = await this.keys.get(lfn, version)
+            const info = stored === undefined ? undefined : await this.init.catalog.describe(lfn)
+            return stored === undefined || info === undefined ? undefined : { dataKey: stored.dataKey, resource: this.resourceOf(info, stored.contentId) }
+          }
+        }
+      }),
+      image: imageService({
+        access: this.access,
+        resourceOf: async lfn => await this.currentResource(lfn),
+        prepare: async (lfn, options) => {
+          const p = await this.pipeline.prepare(lfn, options.signal === undefined ? {} : { signal: options.signal })
+          return { version: p.version, manifest: p.manifest }
+        }
+      })
+    }
+  }
+}

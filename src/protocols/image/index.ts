@@ -1,0 +1,98 @@
+/**
+ * `/dm2/image/1.0.0`: a requester asks the master site of an LFN to prepare
+ * its current version (assemble, de-identify, encrypt, cache, announce) and
+ * receives the signed manifest; it then pulls the chunks from the master and
+ * any replicas over `/dm2/chunks/1.0.0` and asks for the key over
+ * `/dm2/keys/1.0.0`. Access (`image/read`) is checked before any work.
+ */
+import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
+import { decodeAuthorization, hashArguments, type AccessRequest, type Decision, type ResourceDescriptor } from '../../sac/index.js'
+import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
+import { ProtocolError } from '../status.js'
+
+export const IMAGE_PROTOCOL = '/dm2/image/1.0.0'
+export const IMAGE_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 120_000 }
+const MAX_STREAMS = 16
+
+export interface ImageServerInit {
+  /** What access control needs to know about the LFN's current version, or undefined if unknown here. */
+  resourceOf: (lfn: string) => Promise<ResourceDescriptor | undefined>
+  prepare: (lfn: string, options: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
+  access: { check: (request: AccessRequest) => Promise<Decision> }
+}
+
+export interface ImageComponents {
+  registrar: Registrar
+  connectionManager: ConnectionManager
+  logger: ComponentLogger
+}
+
+export interface ImageRequester {
+  /** Asks `peer` (the master) to prepare `lfn`; returns the version and signed manifest. */
+  prepare: (peer: PeerId, request: { lfn: string, auth: Uint8Array }, options?: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
+}
+
+export function imageArguments (lfn: string): Uint8Array {
+  return hashArguments({ lfn })
+}
+
+class ImageService implements ImageRequester, Startable {
+  private readonly components: ImageComponents
+  private readonly init: ImageServerInit
+  private readonly log: Logger
+
+  constructor (components: ImageComponents, init: ImageServerInit) {
+    this.components = components
+    this.init = init
+    this.log = components.logger.forComponent('dm2:image')
+  }
+
+  private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }, signal: AbortSignal): Promise<RpcReply> => {
+    if (Object.keys(m).sort().join(',') !== 'auth,lfn') throw new ProtocolError('unexpected fields')
+    if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
+    let auth
+    try {
+      auth = decodeAuthorization(m.auth)
+    } catch {
+      return { status: 'INVALID' }
+    }
+    const resource = await this.init.resourceOf(m.lfn)
+    if (resource === undefined) return { status: 'NOT_FOUND' }
+    const decision = await this.init.access.check({
+      invocation: auth.invocation,
+      chain: auth.chain,
+      memberships: auth.memberships,
+      command: 'image/prepare',
+      args: imageArguments(m.lfn),
+      resource,
+      ability: 'image/read',
+      remotePeer: connection.remotePeer.toString()
+    })
+    if (!decision.allow) return { status: 'DENIED', reason: decision.reason }
+    const prepared = await this.init.prepare(m.lfn, { signal })
+    this.log('prepared %s v%d for %p', m.lfn, prepared.version, connection.remotePeer)
+    return { status: 'OK', body: { version: prepared.version, manifest: prepared.manifest } }
+  }
+
+  async start (): Promise<void> {
+    await this.components.registrar.handle(IMAGE_PROTOCOL, rpcServer(IMAGE_LIMITS, this.serve, this.log), {
+      maxInboundStreams: MAX_STREAMS, maxOutboundStreams: MAX_STREAMS
+    })
+  }
+
+  async stop (): Promise<void> {
+    await this.components.registrar.unhandle(IMAGE_PROTOCOL)
+  }
+
+  async prepare (peer: PeerId, request: { lfn: string, auth: Uint8Array }, options: AbortOptions = {}): Promise<{ version: number, manifest: Uint8Array }> {
+    const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
+    const body = await rpcCall(stream, { lfn: request.lfn, auth: request.auth }, IMAGE_LIMITS, options.signal)
+    if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
+    return { version: body.version, manifest: body.manifest }
+  }
+}
+
+export function imageService (init: ImageServerInit): (components: ImageComponents) => ImageRequester {
+  return (components) => new ImageService(components, init)
+}

@@ -1,0 +1,113 @@
+/**
+ * getImage end to end over real TCP nodes: a series registered at hospital A
+ * is prepared there (assembled, encrypted, cached, announced), fetched by
+ * hospital C from A, its key released wrapped to C, and decrypted to a
+ * volume voxel-identical to assembling the original slices locally.
+ */
+import { mkdir, readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getImage } from '../../src/api/get-image.js'
+import { Wallet } from '../../src/api/wallet.js'
+import { readNifti, writeVolume } from '../../src/assembly/index.js'
+import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../../src/imaging/types.js'
+import { waitForRoutingTables } from '../../src/node/discovery.js'
+import type { HospitalNode } from '../../src/node/index.js'
+import { startLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
+import { generateSigner, issueCertificate } from '../../src/sac/index.js'
+import { writeSeries } from '../../src/synthetic/index.js'
+import { tempDir } from '../helpers/tmp.js'
+
+describe('getImage across hospitals', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let fed: LocalFederation
+  let a: HospitalNode
+  let c: HospitalNode
+  let slicesDir: string
+  let sliceCalls = 0
+  const doctor = generateSigner()
+  const stranger = generateSigner()
+  const series: SeriesInfo = { lfn: 'lfn-ct-1', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+
+  beforeAll(async () => {
+    dir = await tempDir()
+    slicesDir = join(dir.path, 'pacs-series')
+    await mkdir(slicesDir)
+    await writeSeries(slicesDir, { modality: 'CT', rows: 128, columns: 128, slices: 12, seed: 7 })
+    const files = (await import('node:fs/promises')).readdir(slicesDir)
+    const names = (await files).filter(n => n.endsWith('.dcm'))
+    series.instances = names
+    const catalog: SeriesCatalog = { describe: async lfn => lfn === series.lfn ? series : undefined }
+    const slices: SliceProvider = {
+      ensure: async (info, { onProgress }) => {
+        sliceCalls++
+        onProgress?.({ done: info.instances.length, total: info.instances.length })
+        return info.instances.map(name => ({ name, path: join(slicesDir, name) }))
+      }
+    }
+    fed = await startLocalFederation({
+      root: join(dir.path, 'fed'),
+      hospitals: 3,
+      nodeOptions: (i) => i === 0 ? { catalog, slices } : {}
+    })
+    ;[a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
+    expect(await waitForRoutingTables(fed.nodes)).toBe(true)
+  })
+  afterAll(async () => {
+    await fed?.stop()
+    await dir?.remove()
+  })
+
+  /** Hospital A (its node key acts for its patients) grants the doctor read access to its cardiac CTs. */
+  function walletFor (user: ReturnType<typeof generateSigner>, modality: 'CT' | 'MR' = 'CT'): Wallet {
+    const s = Math.floor(Date.now() / 1000)
+    const grant = issueCertificate({
+      audience: user.publicKey,
+      resource: { selector: { modality: [modality] } },
+      abilities: ['image/read'],
+      notBefore: s - 60,
+      expiry: s + 3600,
+      purpose: 'TREAT'
+    }, a.siteSigner())
+    return new Wallet({ signer: user, certificates: [grant.bytes] })
+  }
+
+  it('fetches a remote series as a volume identical to local assembly, then serves it from the cache', async () => {
+    await a.dataPlane.pipeline.prepare(series.lfn)
+    const out = join(dir.path, 'fetched.nii.gz')
+    const steps: string[] = []
+    const result = await getImage(c, walletFor(doctor), series.lfn, { out, onProgress: e => steps.push(e.step) })
+    expect(result).toMatchObject({ lfn: series.lfn, version: 1, master: a.peerId.toString() })
+    expect(Object.keys(result.sources)).toEqual([a.peerId.toString()])
+    expect(steps).toEqual(expect.arrayContaining(['locate', 'prepare', 'fetch', 'decrypt', 'done']))
+
+    const reference = join(dir.path, 'reference.nii.gz')
+    await writeVolume(slicesDir, reference, { sidecar: false })
+    const got = readNifti(new Uint8Array(await readFile(out)))
+    const want = readNifti(new Uint8Array(await readFile(reference)))
+    expect(got.dims).toEqual(want.dims)
+    expect(Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(0)
+
+    const before = sliceCalls
+    await getImage(c, walletFor(doctor), series.lfn, { out: join(dir.path, 'again.nii.gz') })
+    expect(sliceCalls).toBe(before)
+  })
+
+  it('refuses a user without a certificate from the master, and audits the denial', async () => {
+    // The stranger holds a certificate, but issued by himself, not by the hospital.
+    const s = Math.floor(Date.now() / 1000)
+    const selfIssued = issueCertificate({ audience: stranger.publicKey, resource: { selector: { modality: ['CT'] } }, abilities: ['image/read'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, stranger)
+    const err = await getImage(c, new Wallet({ signer: stranger, certificates: [selfIssued.bytes] }), series.lfn, { out: join(dir.path, 'no.nii.gz') }).catch(e => e)
+    expect(err.name).toBe('GetImageError')
+    expect(err.cause.name).toBe('DeniedError')
+    // A certificate from the hospital, but for MR: the master itself denies and audits it.
+    const mr = await getImage(c, walletFor(stranger, 'MR'), series.lfn, { out: join(dir.path, 'no.nii.gz') }).catch(e => e)
+    expect(mr).toMatchObject({ name: 'GetImageError', step: 'prepare' })
+    expect(mr.cause).toMatchObject({ name: 'DeniedError', reason: 'RESOURCE_MISMATCH' })
+    const entries = []
+    for await (const e of a.dataPlane.audit.entries()) entries.push(e.entry)
+    expect(entries.at(-1)).toMatchObject({ decision: 'deny', reason: 'RESOURCE_MISMATCH', command: 'image/prepare', resource: series.lfn, remotePeer: c.peerId.toString() })
+    expect(entries.some(e => e.decision === 'allow' && e.command === 'chunks/get')).toBe(true)
+    expect((await a.dataPlane.audit.verify()).ok).toBe(true)
+  })
+})
