@@ -12,3 +12,4 @@
 export * from './errors.js'
 export { type AuditDecision, type AuditEntry, type StoredEntry } from './entry.js'
 export { AuditLog, type AuditLogInit, type AuditStore, type AuditSigner, type AuditHead, type AuditProblem, type AuditVerification } from './log.js'
+export { auditControlHandlers, DEFAULT_AUDIT_LIST_LIMIT, MAX_AUDIT_LIST_LIMIT, type AuditListResult } from './control.js'

@@ -9,6 +9,7 @@ import { startLocalFederation, type LocalFederation } from '../node/local-federa
 import { discoveryMatrix, waitForRoutingTables } from '../node/discovery.js'
 import { parseLogLevel, parsePositiveInt } from './options.js'
 import { forever, onShutdownSignals } from './shutdown.js'
+import { registerRoster } from './roster.js'
 import { formatMatrix } from './table.js'
 
 interface LocalOptions {
@@ -20,6 +21,7 @@ interface LocalOptions {
 
 export function registerFederation (program: Command): void {
   const federation = program.command('federation').description('federation-wide commands')
+  registerRoster(federation)
   federation.command('local')
     .description('start a federation of N hospital nodes on 127.0.0.1 and print who found whom')
     .option('--hospitals <n>', 'number of hospitals', parsePositiveInt, DEFAULT_LOCAL_HOSPITALS)

@@ -8,7 +8,10 @@ import { registerAssemble } from './assemble.js'
 import { registerDeid } from './deid.js'
 import { registerFederation } from './federation.js'
 import { registerInit } from './init.js'
+import { registerAudit } from './audit.js'
+import { registerKeys } from './keys.js'
 import { registerNode } from './node.js'
+import { registerSac } from './sac.js'
 import { registerStatus } from './status.js'
 
 export function buildProgram (): Command {
@@ -22,6 +25,9 @@ export function buildProgram (): Command {
   registerStatus(program)
   registerAssemble(program)
   registerDeid(program)
+  registerKeys(program)
+  registerSac(program)
+  registerAudit(program)
   return program
 }
 

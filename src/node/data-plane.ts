@@ -17,7 +17,8 @@ import { chunkTransfer } from '../protocols/chunks/index.js'
 import type { ChunkAccessRequest, AccessDecision } from '../protocols/chunks/types.js'
 import { imageService } from '../protocols/image/index.js'
 import { keyRelease } from '../protocols/keys/index.js'
-import { accessControl, decodeAuthorization, hashArguments, type AccessControl, type Decision, type ResourceDescriptor } from '../sac/index.js'
+import { revocationPush } from '../protocols/revocations/index.js'
+import { accessControl, decodeAuthorization, hashArguments, RevocationStore, type AccessControl, type Decision, type ResourceDescriptor } from '../sac/index.js'
 import type { NodeDatabase } from './hospital-node.js'
 
 export interface DataPlaneInit {
@@ -45,6 +46,8 @@ export class DataPlane {
   readonly keys: DataKeys
   readonly index: ContentIndex
   readonly pipeline: ImagePipeline
+  /** Revoked certificates, durable; checked on every access decision. */
+  revocations?: RevocationStore
   /** Public key of this site acting for its patients: the root of certificates for its data. */
   readonly custodian: Uint8Array
   private readonly init: DataPlaneInit
@@ -59,6 +62,8 @@ export class DataPlane {
     })
     this.access = accessControl({
       serverPeer: init.peerId.toString(),
+      // Read at each check: the store is opened in open().
+      revocations: { isRevoked: (id: string) => this.revocations?.isRevoked(id) ?? false },
       audit: { record: async (d: Decision) => { await this.record(d) } },
       logger: logger.forComponent('dm2:access')
     })
@@ -85,6 +90,11 @@ export class DataPlane {
   }
 
   async open (): Promise<void> {
+    this.revocations = await RevocationStore.open({
+      db: this.init.db.sublevel<string, Uint8Array>('revocations', { valueEncoding: 'view' }),
+      logger: this.init.logger.forComponent('dm2:revocations')
+    })
+    await this.revocations.prune()
     await this.cache.open()
   }
 
@@ -149,8 +159,11 @@ export class DataPlane {
   }
 
   /** The libp2p services of the data plane. */
-  services (): { chunks: ReturnType<typeof chunkTransfer>, keys: ReturnType<typeof keyRelease>, image: ReturnType<typeof imageService> } {
+  services (): { chunks: ReturnType<typeof chunkTransfer>, keys: ReturnType<typeof keyRelease>, image: ReturnType<typeof imageService>, revocations: ReturnType<typeof revocationPush> } {
+    const store = this.revocations
+    if (store === undefined) throw new Error('open() the data plane before building its services')
     return {
+      revocations: revocationPush({ store }),
       chunks: chunkTransfer({ store: imageChunkStore(this.cache.images, this.index), authorize: this.authorizeChunks }),
       keys: keyRelease({
         access: this.access,

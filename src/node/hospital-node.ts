@@ -12,10 +12,12 @@ import {
   CONTROL_SOCKET_NAME, DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
 } from '../config/defaults.js'
 import type { HospitalConfig } from '../config/load.js'
+import { auditControlHandlers } from '../audit/index.js'
 import { ControlServer, type ControlHandler } from '../control/index.js'
+import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { signerFromSeed, type SeededSigner } from '../sac/index.js'
+import { signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
@@ -223,6 +225,9 @@ export class HospitalNode {
     this.closers.push(() => { bootstrapper.stop() })
 
     this.controlHandlers.status = async () => this.statusReport()
+    Object.assign(this.controlHandlers,
+      auditControlHandlers(dataPlane.audit),
+      revocationControlHandlers(libp2p.services.revocations, dataPlane.revocations as RevocationStore))
     const control = new ControlServer({
       socketPath: join(config.dataDir, CONTROL_SOCKET_NAME),
       handlers: this.controlHandlers,

@@ -16,6 +16,7 @@ import { DHT_NAMESPACE } from '../dht/constants.js'
 import type { ChunkTransfer, ChunkTransferComponents } from '../protocols/chunks/index.js'
 import type { ImageComponents, ImageRequester } from '../protocols/image/index.js'
 import type { KeyRelease, KeyReleaseComponents } from '../protocols/keys/index.js'
+import type { RevocationPush, RevocationPushComponents } from '../protocols/revocations/index.js'
 
 export type HospitalServices = {
   identify: Identify
@@ -24,6 +25,7 @@ export type HospitalServices = {
   chunks: ChunkTransfer
   keys: KeyRelease
   image: ImageRequester
+  revocations: RevocationPush
 }
 
 /** The data-plane services (DataPlane.services()). */
@@ -31,6 +33,7 @@ export interface DataPlaneServices {
   chunks: (components: ChunkTransferComponents) => ChunkTransfer
   keys: (components: KeyReleaseComponents) => KeyRelease
   image: (components: ImageComponents) => ImageRequester
+  revocations: (components: RevocationPushComponents) => RevocationPush
 }
 
 export type HospitalLibp2p = Libp2p<HospitalServices>

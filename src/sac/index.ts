@@ -98,3 +98,19 @@ export {
   type AccessControlInit, type AccessRequest, type AllowDecision, type AuditSink, type Decision, type DecisionBase, type DenyDecision
 } from './access.js'
 export { decodeAuthorization, encodeAuthorization, type Authorization } from './bundle.js'
+// Revocation set, federation roster and key files (issue 5, second part).
+export {
+  createRevocation, openRevocation, RevocationRefusedError, RevocationStore, MAX_REVOCATION_NOTICE_BYTES, REVOCATION_REASONS,
+  type RevocationDb, type RevocationFields, type RevocationPayload, type RevocationReason, type RevocationStoreInit,
+  type StoredRevocation, type VerifiedRevocation
+} from './revocation-store.js'
+export {
+  createRoster, decodeRosterPayload, encodeRosterPayload, formatRosterFile, LiveRoster, normalizeRoster, openRoster, openRosterFile,
+  parseRosterFile, parseRosterPayload, rosterMembers, RosterError, signedBy, signRoster, withSite, MAX_AUTHORITIES, MAX_ROSTER_SITES,
+  ROSTER_FILE_FORMAT, ROSTER_ROLES, type AuthoritySet, type RosterDirectory, type RosterFile, type RosterPayload, type RosterRole,
+  type RosterSite, type VerifiedRoster
+} from './roster.js'
+export {
+  createKeyFile, InsecureKeyFileError, keyFilePath, KeyFileError, listKeyFiles, loadKeyFile, resolveKeyFile, KEY_DIR_MODE,
+  KEY_FILE_FORMAT, KEY_FILE_MODE, KEY_LABEL, type KeyFile, type KeyInfo
+} from './keys-file.js'
