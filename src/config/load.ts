@@ -15,6 +15,8 @@ export interface HospitalConfig extends HospitalConfigParsed {
   dataDir: string
   /** Absolute path of the file the config came from, if any. */
   configFile?: string
+  /** Absolute path of the roster file, if any. */
+  roster?: string
 }
 
 type Kind = 'string' | 'int' | 'list'
@@ -27,6 +29,7 @@ export const ENV_OVERRIDES: Readonly<Record<string, { path: string[], kind: Kind
   DM2_ANNOUNCE: { path: ['announce'], kind: 'list' },
   DM2_BOOTSTRAP: { path: ['bootstrap'], kind: 'list' },
   DM2_MEMBERS: { path: ['members'], kind: 'list' },
+  DM2_ROSTER: { path: ['roster'], kind: 'string' },
   DM2_DICOM_AE_TITLE: { path: ['dicom', 'aeTitle'], kind: 'string' },
   DM2_DICOM_HOST: { path: ['dicom', 'host'], kind: 'string' },
   DM2_DICOM_PORT: { path: ['dicom', 'port'], kind: 'int' },
@@ -150,6 +153,7 @@ export async function loadConfig (options: LoadConfigOptions = {}): Promise<Hosp
   const parsed = validateConfig(raw, file ?? 'configuration', f => sources.get(f))
   const base = file === undefined ? (options.cwd ?? process.cwd()) : dirname(file)
   const config: HospitalConfig = { ...parsed, dataDir: resolve(base, parsed.dataDir) }
+  if (parsed.roster !== undefined) config.roster = resolve(base, parsed.roster)
   if (file !== undefined) config.configFile = file
   return config
 }

@@ -64,6 +64,13 @@ export const hospitalConfigSchema = z.strictObject({
   bootstrap: z.array(peerMultiaddr).default([]),
   /** Peer ids of every member site; any other peer is refused after the noise handshake. */
   members: z.array(peerIdString).default([]),
+  /** A signed federation roster file (replaces `members`), relative to the config file. */
+  roster: z.string().min(1).optional(),
+  /** Authority keys (hex Ed25519) and threshold the roster must be signed by. */
+  federationAuthorities: z.strictObject({
+    keys: z.array(z.string().regex(/^[0-9a-f]{64}$/, '64 hex digits')).min(1).max(16),
+    threshold: z.number().int().min(1)
+  }).optional(),
   /** This node as a DICOM server (SCP). */
   dicom: dicomEndpoint({ aeTitle: DEFAULT_DICOM_AE_TITLE, host: DEFAULT_DICOM_HOST, port: DEFAULT_DICOM_PORT })
     .prefault({}),
@@ -71,6 +78,11 @@ export const hospitalConfigSchema = z.strictObject({
   pacs: z.strictObject({ aeTitle, host, port: port.min(1) }).optional(),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) }).prefault({})
 }).superRefine((config, ctx) => {
+  if (config.federationAuthorities !== undefined && config.federationAuthorities.threshold > config.federationAuthorities.keys.length) {
+    ctx.addIssue({ code: 'custom', path: ['federationAuthorities', 'threshold'], message: 'threshold exceeds the number of keys' })
+  }
+  // With a roster, membership is the roster's; without one, bootstrap peers must be listed.
+  if (config.roster !== undefined) return
   const members = new Set(config.members)
   config.bootstrap.forEach((addr, i) => {
     const peer = addr.slice(addr.lastIndexOf('/p2p/') + 5)

@@ -3,7 +3,7 @@
  * order. `stop()` may be called at any time, including during `start()`:
  * whatever was opened so far is closed, in reverse order.
  */
-import { mkdir } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
@@ -17,7 +17,7 @@ import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
+import { LiveRoster, openRosterFile, signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
@@ -30,6 +30,15 @@ export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
 
 /** The node's LevelDB; modules take sublevels of it. */
 export type NodeDatabase = Level<string, Uint8Array>
+
+/** The signed roster named by the config, checked against the pinned authorities if any. */
+async function loadRoster (config: HospitalConfig): Promise<MemberDirectory> {
+  const file = config.roster as string
+  const trust = config.federationAuthorities === undefined
+    ? undefined
+    : { keys: config.federationAuthorities.keys.map(k => new Uint8Array(Buffer.from(k, 'hex'))).sort(Buffer.compare), threshold: config.federationAuthorities.threshold }
+  return new LiveRoster(openRosterFile(await readFile(file, 'utf8'), trust))
+}
 
 /** A catalog that knows no series: a node without a DICOM side yet. */
 const EMPTY_CATALOG: SeriesCatalog = { describe: async () => undefined }
@@ -50,7 +59,7 @@ export class HospitalNode {
   readonly config: HospitalConfig
   readonly logger: ComponentLogger
   private readonly log: Logger
-  private readonly members: MemberDirectory
+  private members: MemberDirectory
   private state: NodeState = 'stopped'
   private starting?: Promise<void>
   private stopping?: Promise<void>
@@ -151,6 +160,8 @@ export class HospitalNode {
   private async doStart (signal: AbortSignal): Promise<void> {
     const checkpoint = (): void => { if (signal.aborted) throw new StartAbortedError() }
     const { config } = this
+    // The roster is read before anything is created: a bad one leaves no trace.
+    if (config.roster !== undefined && this.options.members === undefined) this.members = await loadRoster(config)
     await mkdir(config.dataDir, { recursive: true, mode: 0o700 })
     this.identity = await loadOrCreateIdentity(join(config.dataDir, IDENTITY_FILE_NAME))
     if (this.identity.created) this.log('created identity %p', this.identity.peerId)
