@@ -17,7 +17,7 @@
  * A chunk's id is SHA-256(ciphertext ‖ tag): it names stored bytes, never
  * the plaintext.
  */
-import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes, webcrypto } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createHash, createSecretKey, hkdfSync, randomBytes } from 'node:crypto'
 import type { CipherGCM, KeyObject } from 'node:crypto'
 import { CHUNK_AAD_LABEL, CHUNK_KEY_LABEL, DATA_KEY_BYTES, NONCE_BYTES, TAG_BYTES } from './constants.js'
 import { ChunkAuthError, ChunkSizeError, PayloadParameterError } from './errors.js'
@@ -53,16 +53,6 @@ function view (b: Buffer): Uint8Array {
  */
 export function chunkId (sealed: Uint8Array): Uint8Array {
   return view(createHash('sha256').update(sealed).digest())
-}
-
-/**
- * The same id computed on libuv's thread pool (WebCrypto), so hashing one
- * chunk overlaps with encrypting the next on the calling thread: SHA-256 is
- * slower than AES-GCM on AES-NI/SHA-NI CPUs, and done in turn the two would
- * cap sealing near 0.45 of bare AES-GCM.
- */
-export async function chunkIdAsync (sealed: Uint8Array): Promise<Uint8Array> {
-  return new Uint8Array(await webcrypto.subtle.digest('SHA-256', sealed))
 }
 
 /** One chunk being sealed: plaintext pieces in, ciphertext ‖ tag out. */

@@ -1,14 +1,14 @@
 /**
  * Streaming seal and open with bounded memory: one chunk at a time. Sealing
  * feeds the source's pieces into the chunk's cipher (large pieces directly,
- * small ones gathered first) and hands each sealed chunk on once its id is
- * hashed (on the thread pool, overlapping the next chunk's encryption); opening
+ * small ones gathered first) and hands each sealed chunk on as soon as it is
+ * complete; opening
  * checks, decrypts and hands on one chunk at a time. Memory is the chunk
  * being worked on plus whatever the consumer keeps.
  */
 import { DIRECT_UPDATE_BYTES, HASH_BYTES, STAGE_BYTES } from './constants.js'
 import { ChunkIdMismatchError, ChunkOrderError, PayloadParameterError, PayloadSizeError, TruncatedPayloadError } from './errors.js'
-import { ChunkCipher, chunkId, chunkIdAsync } from './cipher.js'
+import { ChunkCipher, chunkId } from './cipher.js'
 import type { ChunkSealing } from './cipher.js'
 import { checkLayout, newLayout } from './layout.js'
 import type { LayoutOptions, PayloadLayout } from './layout.js'
@@ -58,12 +58,6 @@ export interface Sealer {
   refs: ChunkRef[]
 }
 
-interface PendingChunk {
-  index: number
-  bytes: Uint8Array
-  id: Promise<Uint8Array>
-}
-
 async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, refs: ChunkRef[], options: StreamOptions): AsyncGenerator<SealedChunk, void, undefined> {
   const { layout, total } = cipher
   let index = 0
@@ -73,17 +67,14 @@ async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, re
   // 64 KiB piece costs more than copying it. Reused: the cipher reads it synchronously.
   let stage: Uint8Array | undefined
   let staged = 0
-  // One sealed chunk waits for its id (hashed on the thread pool) while the
-  // next is encrypted here: memory is two chunks instead of one.
-  let pending: PendingChunk | undefined
-  const start = (s: ChunkSealing): PendingChunk => {
+  // The id is hashed inline: on this hardware the thread pool (WebCrypto)
+  // gained nothing under load and cost more CPU per byte (bench/payload.ts).
+  const finish = (s: ChunkSealing): SealedChunk => {
     const bytes = s.finish()
-    return { index: index++, bytes, id: chunkIdAsync(bytes) }
-  }
-  const deliver = async (p: PendingChunk): Promise<SealedChunk> => {
-    const chunk = { index: p.index, id: await p.id, bytes: p.bytes }
-    refs.push({ id: chunk.id, size: chunk.bytes.length })
-    options.onProgress?.({ chunks: p.index + 1, totalChunks: total, bytes: Math.min(seen, (p.index + 1) * layout.chunkSize), totalBytes: layout.totalSize })
+    const chunk = { index, id: chunkId(bytes), bytes }
+    refs.push({ id: chunk.id, size: bytes.length })
+    index++
+    options.onProgress?.({ chunks: index, totalChunks: total, bytes: Math.min(seen, index * layout.chunkSize), totalBytes: layout.totalSize })
     return chunk
   }
   for await (const piece of source) {
@@ -111,17 +102,15 @@ async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, re
       }
       at += take
       if (sealing.remaining === 0) {
-        const done = start(sealing)
+        const done = sealing
         sealing = undefined
-        if (pending !== undefined) yield await deliver(pending)
-        pending = done
+        yield finish(done)
       }
     }
   }
   if (seen !== layout.totalSize) throw new PayloadSizeError(layout.totalSize, seen)
   // An empty payload is one empty chunk, sealed as the last.
-  if (layout.totalSize === 0) pending = start(cipher.begin(0))
-  if (pending !== undefined) yield await deliver(pending)
+  if (layout.totalSize === 0) yield finish(cipher.begin(0))
 }
 
 /**
