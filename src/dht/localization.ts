@@ -14,7 +14,7 @@ import {
 } from './constants.js'
 import { NotLocatedError, PublishError } from './errors.js'
 import {
-  lfnKey, openLfnRecord, openSiteRecord, signLfnRecord, signSiteRecord, siteKey,
+  lfnKey, openLfnRecord, revocationKey, openSiteRecord, signLfnRecord, signSiteRecord, siteKey,
   type LfnRecord, type MetaValue, type SiteRecord, type SiteService
 } from './records.js'
 import type { RecordValidator } from './validator.js'
@@ -168,6 +168,24 @@ export class Localization {
     }
     if (best === undefined) throw new NotLocatedError(`site ${peer.toString()}`)
     return await openSiteRecord(best, this.now())
+  }
+
+  /** Stores a revocation notice under `/dm2/revocation/<certificate id>`. */
+  async publishRevocation (target: string, notice: Uint8Array, options?: AbortOptions): Promise<number> {
+    return await this.put(revocationKey(target), notice, options)
+  }
+
+  /** The revocation notice of a certificate, if the federation has one. */
+  async findRevocation (target: string, options?: AbortOptions): Promise<Uint8Array | undefined> {
+    let found: Uint8Array | undefined
+    try {
+      for await (const event of this.init.dht.get(revocationKey(target), withTimeout(options))) {
+        if (event.name === 'VALUE') found = event.value
+      }
+    } catch (err) {
+      if ((err as Error).name !== 'NotFoundError' && (err as Error).name !== 'AbortError') throw err
+    }
+    return found
   }
 
   /** Republishes every record of ours that expires soon. */

@@ -121,6 +121,10 @@ export function lfnKey (lfn: string): Uint8Array {
   return new TextEncoder().encode(`/dm2/lfn/${lfn}`)
 }
 
+export function revocationKey (certificateId: string): Uint8Array {
+  return new TextEncoder().encode(`/dm2/revocation/${certificateId}`)
+}
+
 export function siteKey (peerId: string): Uint8Array {
   return new TextEncoder().encode(`/dm2/site/${peerId}`)
 }

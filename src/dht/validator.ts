@@ -13,6 +13,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_RECORD_BYTES } from './constants.js'
 import { InvalidRecordError } from './errors.js'
 import { openLfnRecord, openSiteRecord } from './records.js'
+import { MAX_REVOCATION_NOTICE_BYTES, openRevocation } from '../sac/index.js'
 
 /** Who may publish: roster members only. */
 export interface Membership {
@@ -32,17 +33,37 @@ export interface RecordValidatorInit {
   now?: () => number
 }
 
-interface Parsed { kind: 'lfn' | 'site', id: string, version: number, issuedAt: number, publisher: string, content: Uint8Array }
+interface Parsed { kind: 'lfn' | 'site' | 'revocation', id: string, version: number, issuedAt: number, publisher: string, content: Uint8Array }
 
-function parseKey (key: Uint8Array): { kind: 'lfn' | 'site', id: string } {
-  const m = /^\/dm2\/(lfn|site)\/([A-Za-z0-9_-]{1,128})$/.exec(new TextDecoder().decode(key))
+function parseKey (key: Uint8Array): { kind: 'lfn' | 'site' | 'revocation', id: string } {
+  const m = /^\/dm2\/(lfn|site|revocation)\/([A-Za-z0-9_-]{1,128})$/.exec(new TextDecoder().decode(key))
   if (m === null) throw new InvalidRecordError('unknown key')
-  return { kind: m[1] as 'lfn' | 'site', id: m[2] as string }
+  return { kind: m[1] as 'lfn' | 'site' | 'revocation', id: m[2] as string }
 }
 
-async function parse (key: Uint8Array, value: Uint8Array, now: number): Promise<Parsed> {
-  if (value.byteLength > MAX_RECORD_BYTES) throw new InvalidRecordError('record too large')
+/**
+ * A revocation notice is self-certifying (the revoker's signature and the
+ * chain proving it may revoke) and permanent: any valid notice for the key's
+ * certificate is as good as another, so no version guard applies.
+ */
+function validateRevocation (id: string, value: Uint8Array, now: number): void {
+  let target: string
+  try {
+    target = openRevocation(value, { now }).target
+  } catch (err) {
+    throw new InvalidRecordError(`bad revocation notice (${(err as Error).name})`)
+  }
+  if (target !== id) throw new InvalidRecordError('notice revokes another certificate')
+}
+
+async function parse (key: Uint8Array, value: Uint8Array, now: number): Promise<Parsed | undefined> {
   const { kind, id } = parseKey(key)
+  if (kind === 'revocation') {
+    if (value.byteLength > MAX_REVOCATION_NOTICE_BYTES) throw new InvalidRecordError('record too large')
+    validateRevocation(id, value, now)
+    return undefined
+  }
+  if (value.byteLength > MAX_RECORD_BYTES) throw new InvalidRecordError('record too large')
   if (kind === 'lfn') {
     const r = await openLfnRecord(value, now)
     if (r.lfn !== id) throw new InvalidRecordError('record is for another LFN')
@@ -83,6 +104,7 @@ export class RecordValidator {
   /** Throws `InvalidRecordError` unless the record is valid and not older than what this node has seen. */
   readonly validate = async (key: Uint8Array, value: Uint8Array): Promise<void> => {
     const parsed = await parse(key, value, this.now())
+    if (parsed === undefined) return
     if (!this.init.members.isMember(peerIdFromString(parsed.publisher))) throw new InvalidRecordError('publisher is not a federation member')
     const dsKey = new TextDecoder().decode(key)
     const stored = await this.init.versions.get(dsKey)
@@ -106,6 +128,7 @@ export class RecordValidator {
     for (const [i, r] of records.entries()) {
       try {
         const p = await parse(key, r, this.now())
+        if (p === undefined) return i
         if (p.version > bestVersion || (p.version === bestVersion && p.issuedAt > bestIssued)) {
           best = i
           bestVersion = p.version

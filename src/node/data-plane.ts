@@ -18,7 +18,11 @@ import type { ChunkAccessRequest, AccessDecision } from '../protocols/chunks/typ
 import { imageService } from '../protocols/image/index.js'
 import { keyRelease } from '../protocols/keys/index.js'
 import { revocationPush } from '../protocols/revocations/index.js'
-import { accessControl, decodeAuthorization, hashArguments, RevocationStore, type AccessControl, type Decision, type ResourceDescriptor } from '../sac/index.js'
+import { LRUCache } from 'lru-cache'
+import {
+  accessControl, decodeAuthorization, hashArguments, peekRecordId, RevocationStore, SAC_RECORD,
+  type AccessControl, type AccessRequest, type Decision, type ResourceDescriptor
+} from '../sac/index.js'
 import type { NodeDatabase } from './hospital-node.js'
 
 export interface DataPlaneInit {
@@ -32,7 +36,13 @@ export interface DataPlaneInit {
   /** Announces a prepared version in the DHT (resolved once libp2p runs). */
   publish: (input: PublishInput) => Promise<void>
   cacheLimits?: NodeCacheLimits
+  /** Looks a certificate's revocation up in the DHT (resolved once libp2p runs). */
+  findRevocation?: (certificateId: string) => Promise<Uint8Array | undefined>
 }
+
+/** How long a certificate, once looked up in the DHT, is not looked up again. */
+const REVOCATION_LOOKUP_TTL_MS = 5 * 60_000
+const REVOCATION_LOOKUP_TIMEOUT_MS = 2_000
 
 /** Args every chunk request is bound to. */
 export function chunkArguments (contentIdHex: string): Uint8Array {
@@ -51,6 +61,7 @@ export class DataPlane {
   /** Public key of this site acting for its patients: the root of certificates for its data. */
   readonly custodian: Uint8Array
   private readonly init: DataPlaneInit
+  private readonly lookedUp = new LRUCache<string, true>({ max: 10_000, ttl: REVOCATION_LOOKUP_TTL_MS })
 
   constructor (init: DataPlaneInit) {
     this.init = init
@@ -102,6 +113,34 @@ export class DataPlane {
     await this.cache.close()
   }
 
+  /**
+   * Access control as every handler uses it: first, any certificate of the
+   * chain not seen lately is looked up in the DHT's revocations (pushes reach
+   * connected peers; the DHT also reaches a node that was away), then the check.
+   */
+  readonly checker = {
+    check: async (request: AccessRequest): Promise<Decision> => {
+      await this.refreshRevocations(request.chain)
+      return await this.access.check(request)
+    }
+  }
+
+  private async refreshRevocations (chain: readonly Uint8Array[]): Promise<void> {
+    const find = this.init.findRevocation
+    const store = this.revocations
+    if (find === undefined || store === undefined || !Array.isArray(chain)) return
+    const ids = chain.slice(0, 8).map(bytes => bytes instanceof Uint8Array ? peekRecordId(bytes, SAC_RECORD) : undefined)
+      .filter((id): id is string => id !== undefined && !this.lookedUp.has(id) && !store.isRevoked(id))
+    await Promise.all(ids.map(async id => {
+      this.lookedUp.set(id, true)
+      const notice = await Promise.race([
+        find(id).catch(() => undefined),
+        new Promise<undefined>(resolve => setTimeout(() => { resolve(undefined) }, REVOCATION_LOOKUP_TIMEOUT_MS).unref())
+      ])
+      if (notice !== undefined) await store.add(notice).catch(() => false)
+    }))
+  }
+
   /** An access decision as an audit entry: ids and codes, never patient data. */
   private async record (d: Decision): Promise<void> {
     await this.audit.append({
@@ -145,7 +184,7 @@ export class DataPlane {
     const entry = await this.index.get(hex)
     const info = entry === undefined ? undefined : await this.init.catalog.describe(entry.lfn)
     if (entry === undefined || info === undefined) return { allow: false, reason: 'RESOURCE_MISMATCH' }
-    const decision = await this.access.check({
+    const decision = await this.checker.check({
       invocation: auth.invocation,
       chain: auth.chain,
       memberships: auth.memberships,
@@ -166,7 +205,7 @@ export class DataPlane {
       revocations: revocationPush({ store }),
       chunks: chunkTransfer({ store: imageChunkStore(this.cache.images, this.index), authorize: this.authorizeChunks }),
       keys: keyRelease({
-        access: this.access,
+        access: this.checker,
         keys: {
           get: async (lfn, version) => {
             const stored = await this.keys.get(lfn, version)
@@ -176,7 +215,7 @@ export class DataPlane {
         }
       }),
       image: imageService({
-        access: this.access,
+        access: this.checker,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
           const p = await this.pipeline.prepare(lfn, options.signal === undefined ? {} : { signal: options.signal })

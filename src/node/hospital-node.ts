@@ -17,7 +17,7 @@ import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { LiveRoster, openRosterFile, signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
+import { LiveRoster, openRevocation, openRosterFile, signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
@@ -188,7 +188,8 @@ export class HospitalNode {
       logger: this.logger,
       catalog: this.options.catalog ?? EMPTY_CATALOG,
       slices: this.options.slices ?? NO_SLICES,
-      publish: async (input) => { await this.localization.publishLfn(input) }
+      publish: async (input) => { await this.localization.publishLfn(input) },
+      findRevocation: async (id) => await this.localization.findRevocation(id)
     })
     await dataPlane.open()
     this._dataPlane = dataPlane
@@ -238,7 +239,14 @@ export class HospitalNode {
     this.controlHandlers.status = async () => this.statusReport()
     Object.assign(this.controlHandlers,
       auditControlHandlers(dataPlane.audit),
-      revocationControlHandlers(libp2p.services.revocations, dataPlane.revocations as RevocationStore))
+      revocationControlHandlers({
+        // Pushed to connected members now, and stored in the DHT for those away.
+        publish: async (notice) => {
+          const result = await libp2p.services.revocations.publish(notice)
+          await this.localization.publishRevocation(openRevocation(notice).target, notice).catch(() => 0)
+          return result
+        }
+      }, dataPlane.revocations as RevocationStore))
     const control = new ControlServer({
       socketPath: join(config.dataDir, CONTROL_SOCKET_NAME),
       handlers: this.controlHandlers,

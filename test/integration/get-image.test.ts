@@ -14,7 +14,7 @@ import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../../src/imaging
 import { waitForRoutingTables } from '../../src/node/discovery.js'
 import type { HospitalNode } from '../../src/node/index.js'
 import { startLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
-import { generateSigner, issueCertificate } from '../../src/sac/index.js'
+import { createRevocation, generateSigner, issueCertificate } from '../../src/sac/index.js'
 import { writeSeries } from '../../src/synthetic/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -109,5 +109,20 @@ describe('getImage across hospitals', () => {
     expect(entries.at(-1)).toMatchObject({ decision: 'deny', reason: 'RESOURCE_MISMATCH', command: 'image/prepare', resource: series.lfn, remotePeer: c.peerId.toString() })
     expect(entries.some(e => e.decision === 'allow' && e.command === 'chunks/get')).toBe(true)
     expect((await a.dataPlane.audit.verify()).ok).toBe(true)
+  })
+
+  it('a certificate revoked only in the DHT is refused by a master that missed the push', async () => {
+    const s = Math.floor(Date.now() / 1000)
+    const resident = generateSigner()
+    const grant = issueCertificate({ audience: resident.publicKey, resource: { selector: { modality: ['CT'] } }, abilities: ['image/read'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, a.siteSigner())
+    const wallet = new Wallet({ signer: resident, certificates: [grant.bytes] })
+    // Revoked by the hospital; the notice is stored in the DHT only (no push reached A).
+    const notice = createRevocation({ chain: [grant], reason: 'privilege-withdrawn' }, a.siteSigner())
+    expect(await c.localization.publishRevocation(grant.id, notice.notice)).toBeGreaterThan(0)
+    expect(a.dataPlane.revocations?.isRevoked(grant.id)).toBe(false)
+    // The first time A sees the certificate it looks it up, finds the notice and refuses.
+    const err = await getImage(c, wallet, series.lfn, { out: join(dir.path, 'after.nii.gz') }).catch(e => e)
+    expect(err.cause).toMatchObject({ name: 'DeniedError', reason: 'REVOKED' })
+    expect(a.dataPlane.revocations?.isRevoked(grant.id)).toBe(true)
   })
 })
