@@ -6,6 +6,7 @@ import '../polyfill.js'
 import { Command, CommanderError } from 'commander'
 import { registerAssemble } from './assemble.js'
 import { registerDeid } from './deid.js'
+import { registerDicom } from './dicom.js'
 import { registerFederation } from './federation.js'
 import { registerInit } from './init.js'
 import { registerAudit } from './audit.js'
@@ -25,6 +26,7 @@ export function buildProgram (): Command {
   registerStatus(program)
   registerAssemble(program)
   registerDeid(program)
+  registerDicom(program)
   registerKeys(program)
   registerSac(program)
   registerAudit(program)

@@ -1,0 +1,73 @@
+/**
+ * The one place that loads dcmjs-dimse (CommonJS, webpack bundle: named
+ * exports are not visible to ESM, so it goes through `createRequire`). Its
+ * global logger is silenced — it would print every PDU to the console — and
+ * its implementation identity is ours. Nothing outside src/dicom/ sees it.
+ */
+import { createRequire } from 'node:module'
+import type * as DcmjsDimse from 'dcmjs-dimse'
+import { MAX_INBOUND_PDU_BYTES } from './constants.js'
+import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION } from './part10/meta.js'
+
+const require = createRequire(import.meta.url)
+export const dimse = require('dcmjs-dimse') as typeof DcmjsDimse
+
+dimse.log.setLevel('silent')
+dimse.Implementation.setImplementationClassUid(IMPLEMENTATION_CLASS_UID)
+dimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION)
+// Process-wide ceiling of the PDU length we advertise; each association sets
+// its own below it (PS3.8 Annex D.1).
+dimse.Implementation.setMaxPduLength(MAX_INBOUND_PDU_BYTES - 6)
+
+export type Dataset = DcmjsDimse.Dataset
+export type Association = DcmjsDimse.association.Association
+export type PresentationContext = DcmjsDimse.association.PresentationContext
+export type Request = DcmjsDimse.requests.Request
+export type Response = DcmjsDimse.responses.Response
+export type CStoreRequest = DcmjsDimse.requests.CStoreRequest
+export type CFindRequest = DcmjsDimse.requests.CFindRequest
+export type CGetRequest = DcmjsDimse.requests.CGetRequest
+export type CMoveRequest = DcmjsDimse.requests.CMoveRequest
+export type CEchoRequest = DcmjsDimse.requests.CEchoRequest
+export type CCancelRequest = DcmjsDimse.requests.CCancelRequest
+
+/** DIMSE status codes used here (PS3.7 Annex C; PS3.4 B.2.3, C.4). */
+export const Status = {
+  Success: 0x0000,
+  Warning: 0xb000,
+  Cancel: 0xfe00,
+  Pending: 0xff00,
+  PendingWarning: 0xff01,
+  OutOfResources: 0xa700,
+  MoveOutOfResourcesSubOps: 0xa702,
+  MoveDestinationUnknown: 0xa801,
+  DataSetMismatch: 0xa900,
+  IdentifierMismatch: 0xa900,
+  CannotUnderstand: 0xc000,
+  UnableToProcess: 0xc001,
+  SubOpsFailed: 0xb000,
+  SopClassNotSupported: 0x0122,
+  ProcessingFailure: 0x0110,
+  NotAuthorized: 0x0124
+} as const
+
+/** Statuses that end an operation successfully (0x0000 and warnings 0x0001, 0xBxxx). */
+export function isSuccess (status: number): boolean {
+  return status === 0 || status === 0x0001 || (status & 0xf000) === 0xb000
+}
+
+export function isPending (status: number): boolean {
+  return status === Status.Pending || status === Status.PendingWarning
+}
+
+/**
+ * Members of dcmjs-dimse's Network that its typings leave out. Read once
+ * here, behind names of our own, so a library upgrade breaks in one file.
+ */
+export interface NetworkInternals {
+  socket: import('node:net').Socket
+  association?: Association
+  connected: boolean
+  connectedTime?: number
+  lastPduTime?: number
+}

@@ -1,0 +1,52 @@
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { SliceStore } from '../../src/dicom/index.js'
+import { tempDir } from '../helpers/tmp.js'
+
+describe('slice store', () => {
+  let tmp: { path: string, remove: () => Promise<void> }
+  beforeEach(async () => { tmp = await tempDir() })
+  afterEach(async () => { await tmp.remove() })
+
+  it('commits atomically, and removes temporary files left by a crash', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20 })
+    await store.init()
+    await writeFile(join(store.tempDir, 'left-by-crash.part'), 'half')
+    expect(await store.init()).toBe(1)
+    const temp = store.createTemp(new Uint8Array([1, 2]))
+    for (let i = 0; i < 40; i++) temp.write(new Uint8Array(10_000).fill(i))
+    expect(await store.temps()).toHaveLength(1)
+    await temp.finish()
+    const { path, durable } = await store.commit(temp, 'aaaa/bbbb.dcm')
+    await durable
+    expect(path).toBe(store.absolute('aaaa/bbbb.dcm'))
+    expect(await store.temps()).toEqual([])
+    expect(await store.list()).toEqual(['aaaa/bbbb.dcm'])
+    expect(() => store.absolute('../../etc/passwd')).toThrow(RangeError)
+  })
+
+  it('drops writes past the size limit and reports why', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 100, sync: false })
+    await store.init()
+    const temp = store.createTemp()
+    temp.write(new Uint8Array(60))
+    temp.write(new Uint8Array(60))
+    expect(temp.size).toBe(60)
+    expect(temp.error?.message).toMatch(/larger than 100 bytes/)
+    await temp.discard()
+    expect(await readdir(store.tempDir)).toEqual([])
+  })
+
+  it('shares folder flushes between concurrent commits', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20 })
+    await store.init()
+    const commits = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const t = store.createTemp(new Uint8Array([i]))
+      await t.finish()
+      return await store.commit(t, `series/${i}.dcm`)
+    }))
+    await Promise.all(commits.map(async c => { await c.durable }))
+    expect((await store.list()).length).toBe(20)
+  })
+})
