@@ -38,8 +38,8 @@ export interface PublishLfnInput {
   contentId: Uint8Array
   manifestHash: Uint8Array
   meta: Record<string, MetaValue>
-  /** The content id as a CID, for provider records. */
-  cid: CID
+  /** The content id as a CID, for provider records; absent for a registered but unprepared version. */
+  cid?: CID
 }
 
 function withTimeout (options: AbortOptions = {}): AbortOptions {
@@ -98,7 +98,7 @@ export class Localization {
     }
     const signed = await signLfnRecord(record, this.init.privateKey)
     const stored = await this.put(lfnKey(input.lfn), signed.bytes, options)
-    await this.provide(input.cid, options)
+    if (input.cid !== undefined) await this.provide(input.cid, options)
     this.published.set(`lfn:${input.lfn}`, { kind: 'lfn', input, expiresAt })
     this.cache.set(input.lfn, record)
     this.init.log('published LFN %s v%d to %d peers', input.lfn, input.version, stored)

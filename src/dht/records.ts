@@ -21,9 +21,9 @@ export interface LfnRecord {
   /** Peer id of the master site. */
   master: string
   version: number
-  /** Merkle root of the encrypted payload of this version. */
+  /** Merkle root of the encrypted payload of this version; empty until an image of it is prepared. */
   contentId: Uint8Array
-  /** SHA-256 of the signed manifest. */
+  /** SHA-256 of the signed manifest; empty until prepared. */
   manifestHash: Uint8Array
   /** Descriptive metadata allowed to leave the site (never identifying fields). */
   meta: Record<string, MetaValue>
@@ -157,8 +157,9 @@ export async function openLfnRecord (bytes: Uint8Array, now = Date.now()): Promi
   const o = map(body, LFN_FIELDS, 'LFN record')
   checkLfn(o.lfn)
   if (!isUint(o.version) || o.version < 1) fail('bad version')
-  if (!isBytes(o.contentId, 128)) fail('bad content id')
-  if (!isBytes(o.manifestHash, 64)) fail('bad manifest hash')
+  // Both empty: the series is registered but no image of this version is prepared yet.
+  const prepared = o.contentId instanceof Uint8Array && o.contentId.byteLength > 0
+  if (prepared ? !isBytes(o.contentId, 128) || !isBytes(o.manifestHash, 64) : !(o.contentId instanceof Uint8Array) || !(o.manifestHash instanceof Uint8Array) || o.manifestHash.byteLength !== 0) fail('bad content id or manifest hash')
   checkMeta(o.meta)
   checkTimes(o.issuedAt, o.expiresAt, now)
   return o as unknown as LfnRecord

@@ -78,6 +78,9 @@ async function parse (key: Uint8Array, value: Uint8Array, now: number): Promise<
 
 interface Seen { version: number, issuedAt: number, content: Uint8Array }
 
+/** The content digest of an LFN record with no prepared image. */
+const UNPREPARED = createHash('sha256').update(new Uint8Array(0)).update(new Uint8Array(0)).digest()
+
 function encodeSeen (seen: Seen): Uint8Array {
   const out = new Uint8Array(16 + seen.content.byteLength)
   const view = new DataView(out.buffer)
@@ -112,7 +115,9 @@ export class RecordValidator {
       const seen = decodeSeen(stored)
       if (parsed.version < seen.version) throw new InvalidRecordError(`rollback: version ${parsed.version} < ${seen.version}`)
       if (parsed.version === seen.version) {
-        if (Buffer.compare(seen.content, parsed.content) !== 0) throw new InvalidRecordError('a different record under the same version')
+        // Registered-then-prepared is the one content change a version may make.
+        const wasUnprepared = Buffer.compare(seen.content, UNPREPARED) === 0
+        if (Buffer.compare(seen.content, parsed.content) !== 0 && !wasUnprepared) throw new InvalidRecordError('a different record under the same version')
         if (parsed.issuedAt < seen.issuedAt) throw new InvalidRecordError('an older issue of the same version')
         if (parsed.issuedAt === seen.issuedAt) return
       }

@@ -12,7 +12,7 @@ import { join } from 'node:path'
 import type { ComponentLogger } from '@libp2p/interface'
 import { Level } from 'level'
 import { DATABASE_DIR_NAME } from '../config/defaults.js'
-import { Registry, SITE_SECRET_FILE_NAME, loadOrCreateSiteSecret } from '../registry/index.js'
+import { Registry, SITE_SECRET_FILE_NAME, loadOrCreateSiteSecret, type SeriesRecord } from '../registry/index.js'
 import { resolveDicomOptions, SLICE_STORE_DIR_NAME, type DicomOptions } from './constants.js'
 import { Ingestor } from './ingest.js'
 import { DicomScp } from './scp.js'
@@ -38,6 +38,8 @@ export interface StandaloneEdgeOptions {
   quietPeriodMs?: number
   /** Record files a crash left stored but unregistered (see Ingestor.recover). Default true. */
   recover?: boolean
+  /** Called when a series is registered or re-registered with a new version. */
+  onRegistered?: (series: SeriesRecord) => void
 }
 
 export interface StandaloneEdge {
@@ -63,7 +65,10 @@ export async function openStandaloneEdge (o: StandaloneEdgeOptions): Promise<Sta
       db: db.sublevel<string, Uint8Array>(REGISTRY_SUBLEVEL, { valueEncoding: 'view' }),
       secret: await loadOrCreateSiteSecret(join(o.dataDir, SITE_SECRET_FILE_NAME)),
       logger: o.logger
-    }, o.quietPeriodMs === undefined ? {} : { quietPeriodMs: o.quietPeriodMs })
+    }, {
+      ...(o.quietPeriodMs === undefined ? {} : { quietPeriodMs: o.quietPeriodMs }),
+      ...(o.onRegistered === undefined ? {} : { onRegistered: o.onRegistered })
+    })
     const store = new SliceStore({ dir: o.sliceStoreDir ?? join(o.dataDir, SLICE_STORE_DIR_NAME), maxInstanceBytes: options.maxInstanceBytes, sync: options.syncWrites })
     await store.init()
     await registry.start()

@@ -22,6 +22,8 @@ import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
 import { DataPlane } from './data-plane.js'
+import { registryCatalog, registrySlices } from './dicom-edge.js'
+import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
 import { buildLibp2p, type HospitalLibp2p } from './libp2p.js'
@@ -39,10 +41,6 @@ async function loadRoster (config: HospitalConfig): Promise<MemberDirectory> {
     : { keys: config.federationAuthorities.keys.map(k => new Uint8Array(Buffer.from(k, 'hex'))).sort(Buffer.compare), threshold: config.federationAuthorities.threshold }
   return new LiveRoster(openRosterFile(await readFile(file, 'utf8'), trust))
 }
-
-/** A catalog that knows no series: a node without a DICOM side yet. */
-const EMPTY_CATALOG: SeriesCatalog = { describe: async () => undefined }
-const NO_SLICES: SliceProvider = { ensure: async () => { throw new Error('this node has no DICOM source') } }
 
 export interface HospitalNodeOptions {
   /** The series this site is master of (default: the registry). */
@@ -72,6 +70,7 @@ export class HospitalNode {
   private _admission?: AdmissionStats
   private _localization?: Localization
   private _dataPlane?: DataPlane
+  private _dicom?: StandaloneEdge
   private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
@@ -92,6 +91,12 @@ export class HospitalNode {
   siteSigner (): SeededSigner {
     if (this.identity === undefined) throw new NodeNotStartedError()
     return signerFromSeed(this.identity.privateKey.raw.subarray(0, 32))
+  }
+
+  /** Registry, slice store, SCP and PACS pool. */
+  get dicom (): StandaloneEdge {
+    if (this._dicom === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._dicom
   }
 
   /** Access control, audit log, caches, data keys and the image pipeline. */
@@ -180,14 +185,28 @@ export class HospitalNode {
     this.closers.push(async () => { await db.close(); this._db = undefined })
     checkpoint()
 
+    // The DICOM edge: the registry, the slice store, the SCP for imagers and the pool towards the PACS.
+    const edge = await openStandaloneEdge({
+      dataDir: config.dataDir,
+      db,
+      logger: this.logger,
+      aeTitle: config.dicom.aeTitle,
+      scp: { host: config.dicom.host, port: config.dicom.port },
+      onRegistered: series => { this.announce(series.lfn) },
+      ...(config.pacs === undefined ? {} : { pacs: { aeTitle: config.pacs.aeTitle, host: config.pacs.host, port: config.pacs.port } })
+    })
+    this._dicom = edge
+    this.closers.push(async () => { await edge.close(); this._dicom = undefined })
+    checkpoint()
+
     const dataPlane = new DataPlane({
       db,
       dataDir: config.dataDir,
       privateKey: this.identity.privateKey,
       peerId: this.identity.peerId,
       logger: this.logger,
-      catalog: this.options.catalog ?? EMPTY_CATALOG,
-      slices: this.options.slices ?? NO_SLICES,
+      catalog: this.options.catalog ?? registryCatalog(edge),
+      slices: this.options.slices ?? registrySlices(edge),
       publish: async (input) => { await this.localization.publishLfn(input) },
       findRevocation: async (id) => await this.localization.findRevocation(id)
     })
@@ -256,6 +275,20 @@ export class HospitalNode {
     this.closers.push(async () => { await control.stop() })
 
     this.log('started %p on %s', libp2p.peerId, libp2p.getMultiaddrs().map(a => a.toString()).join(', '))
+  }
+
+  /**
+   * Announces a registered series in the DHT (its master and version; the
+   * content id follows once an image is prepared). Failures are logged: the
+   * republisher and the next registration try again.
+   */
+  announce (lfn: string): void {
+    if (this.state !== 'started' || this._dataPlane === undefined) return
+    const catalog = this.options.catalog ?? (this._dicom === undefined ? undefined : registryCatalog(this._dicom))
+    catalog?.describe(lfn).then(async info => {
+      if (info === undefined) return
+      await this.localization.publishLfn({ lfn, version: info.version, contentId: new Uint8Array(0), manifestHash: new Uint8Array(0), meta: info.meta })
+    }).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
   }
 
   /** What `dm2 status` shows: identity, addresses, peers, admission. */

@@ -18,6 +18,8 @@ export interface LocalFederationInit {
   hospitals: number
   /** Per-node options, e.g. a logger. */
   nodeOptions?: (index: number, name: string) => HospitalNodeOptions
+  /** Per-node config overrides, e.g. the hospital's PACS. */
+  configOverrides?: (index: number, name: string) => ConfigOverride[]
   signal?: AbortSignal
 }
 
@@ -55,7 +57,8 @@ export async function startLocalFederation (init: LocalFederationInit): Promise<
         cwd: dirs[i],
         overrides: [
           o(['name'], name), o(['dataDir'], dirs[i]), o(['listen'], ['/ip4/127.0.0.1/tcp/0']),
-          o(['members'], members), o(['bootstrap'], bootstrap), o(['dicom', 'port'], 0)
+          o(['members'], members), o(['bootstrap'], bootstrap), o(['dicom', 'port'], 0),
+          ...(init.configOverrides?.(i, name) ?? [])
         ]
       })
       const node = createHospitalNode(config, init.nodeOptions?.(i, name))

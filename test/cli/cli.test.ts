@@ -26,13 +26,13 @@ describe('dm2 command line', () => {
 
   it('init writes a config and a private identity; node runs it and stops cleanly on SIGTERM', async () => {
     const home = join(dir.path, 'hospital-a')
-    const init = await runCli(['init', home, '--name', 'Hospital A', '--port', '0'])
+    const init = await runCli(['init', home, '--name', 'Hospital A', '--port', '0', '--dicom-port', '0'])
     expect(init.stderr).toBe('')
     expect(init.code).toBe(0)
     const peerId = init.stdout.match(/peer id:\s+(\S+)/)?.[1]
     expect(peerId).toBeDefined()
     const config = JSON.parse(await readFile(join(home, 'dm2.json'), 'utf8'))
-    expect(config).toMatchObject({ name: 'Hospital A', dataDir: '.', members: [peerId], dicom: { aeTitle: 'DM2', port: 11112 } })
+    expect(config).toMatchObject({ name: 'Hospital A', dataDir: '.', members: [peerId], dicom: { aeTitle: 'DM2', port: 0 } })
     expect((await stat(join(home, 'identity.key'))).mode & 0o777).toBe(0o600)
 
     const again = await runCli(['init', home, '--name', 'Hospital A'])
@@ -47,7 +47,7 @@ describe('dm2 command line', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Hospital A', peerId, dhtMode: 'server' })
     const result = await node.stop('SIGTERM')
     expect(result.code).toBe(0)
-    expect((await readdir(home)).sort()).toEqual(['cache', 'db', 'dm2.json', 'identity.key'])
+    expect((await readdir(home)).sort()).toEqual(['cache', 'db', 'dicom', 'dm2.json', 'identity.key', 'registry.key'])
     const stopped = await runCli(['status', '--config', join(home, 'dm2.json')])
     expect(stopped.code).toBe(1)
     expect(stopped.stderr).toContain('no node is running')

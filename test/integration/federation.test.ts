@@ -66,6 +66,7 @@ describe('six-hospital federation on loopback', () => {
         { path: ['name'], value: 'Outsider', source: 'test' },
         { path: ['dataDir'], value: outsiderDir, source: 'test' },
         { path: ['listen'], value: ['/ip4/127.0.0.1/tcp/0'], source: 'test' },
+        { path: ['dicom', 'port'], value: 0, source: 'test' },
         // The outsider believes it belongs; the federation does not list it.
         { path: ['members'], value: members, source: 'test' }
       ]

@@ -27,6 +27,7 @@ describe('roster admission', () => {
         { path: ['name'], value: name, source: 'test' },
         { path: ['dataDir'], value: join(dir.path, name), source: 'test' },
         { path: ['listen'], value: ['/ip4/127.0.0.1/tcp/0'], source: 'test' },
+        { path: ['dicom', 'port'], value: 0, source: 'test' },
         { path: ['roster'], value: roster, source: 'test' },
         { path: ['federationAuthorities'], value: { keys: [Buffer.from(trustKey).toString('hex')], threshold: 1 }, source: 'test' }
       ]

@@ -9,7 +9,8 @@ async function configIn (dataDir: string): Promise<HospitalConfig> {
     overrides: [
       { path: ['name'], value: 'Hospital Test', source: 'test' },
       { path: ['dataDir'], value: dataDir, source: 'test' },
-      { path: ['listen'], value: ['/ip4/127.0.0.1/tcp/0'], source: 'test' }
+      { path: ['listen'], value: ['/ip4/127.0.0.1/tcp/0'], source: 'test' },
+      { path: ['dicom', 'port'], value: 0, source: 'test' }
     ]
   })
 }

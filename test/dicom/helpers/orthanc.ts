@@ -48,6 +48,9 @@ export async function startOrthanc (o: OrthancOptions): Promise<RunningOrthanc> 
     DicomModalities: modalities,
     DicomAlwaysAllowEcho: true,
     DicomAlwaysAllowStore: true,
+    // Nodes in the tests call from free ports Orthanc cannot know in advance.
+    DicomAlwaysAllowFind: true,
+    DicomAlwaysAllowGet: true,
     UnknownSopClassAccepted: true,
     StorageCompression: false,
     Plugins: [],

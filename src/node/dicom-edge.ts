@@ -1,0 +1,72 @@
+/**
+ * The DICOM edge seen from the image pipeline: the registry as the catalog of
+ * series this site is master of, and the slice store plus the PACS (C-GET
+ * through the SCU pool) as the source of their slices.
+ */
+import type { StandaloneEdge } from '../dicom/standalone.js'
+import { fetchSeries } from '../dicom/retrieve.js'
+import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
+import type { AttrMap } from '../registry/index.js'
+
+/** Descriptive attributes that may travel in the LFN record (never identifying ones). */
+const RECORD_META: Readonly<Record<string, string>> = {
+  Modality: 'modality',
+  BodyPartExamined: 'bodyPart',
+  Rows: 'rows',
+  Columns: 'columns',
+  Manufacturer: 'manufacturer'
+}
+
+function first (value: AttrMap[string] | undefined): string | number | undefined {
+  return Array.isArray(value) ? value[0] : value
+}
+
+export function registryCatalog (edge: StandaloneEdge): SeriesCatalog {
+  return {
+    describe: async (lfn) => {
+      const record = await edge.registry.get(lfn)
+      if (record === undefined || record.state !== 'registered' || record.version < 1) return undefined
+      const d = record.descriptive
+      const meta: Record<string, string | number> = { slices: record.instances }
+      for (const [attr, key] of Object.entries(RECORD_META)) {
+        const v = first(d[attr])
+        if (v !== undefined && String(v).length <= 64) meta[key] = v
+      }
+      const info: SeriesInfo = {
+        lfn,
+        version: record.version,
+        instances: (await edge.registry.instances(lfn)).map(i => i.sopInstanceUid),
+        meta
+      }
+      const modality = first(d.Modality)
+      const bodyPart = first(d.BodyPartExamined)
+      if (modality !== undefined) info.modality = String(modality)
+      if (bodyPart !== undefined) info.bodyPart = String(bodyPart)
+      const studyDate = first((await edge.registry.identifying(lfn)).StudyDate)
+      if (typeof studyDate === 'string' && /^\d{8}$/.test(studyDate)) info.date = studyDate
+      return info
+    }
+  }
+}
+
+export function registrySlices (edge: StandaloneEdge): SliceProvider {
+  return {
+    ensure: async (series, { signal, onProgress }) => {
+      let instances = await edge.registry.instances(series.lfn)
+      const missing = instances.filter(i => i.file === undefined).length
+      if (missing > 0) {
+        if (edge.pool === undefined) throw new Error(`${missing} slices of ${series.lfn} are not here and no PACS is configured`)
+        await fetchSeries({ pool: edge.pool, registry: edge.registry }, series.lfn, {
+          ...(signal === undefined ? {} : { signal }),
+          onProgress: p => onProgress?.({ done: p.completed, total: p.total })
+        })
+        instances = await edge.registry.instances(series.lfn)
+      }
+      onProgress?.({ done: instances.length, total: instances.length })
+      return instances.map(i => {
+        if (i.file === undefined) throw new Error(`slice ${i.key} of ${series.lfn} is still missing`)
+        return { name: i.key, path: edge.store.absolute(i.file) }
+      })
+    }
+  }
+}

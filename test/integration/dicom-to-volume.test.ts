@@ -1,0 +1,97 @@
+/**
+ * Real DICOM in, volume out at another hospital: a series pushed by DCMTK's
+ * storescu into hospital A's SCP, and one that only lives in A's PACS (a real
+ * Orthanc, registered virtually from its C-FIND), are each fetched by
+ * hospital C as volumes voxel-identical to assembling the original slices.
+ */
+import { readFile, readdir } from 'node:fs/promises'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { getImage } from '../../src/api/get-image.js'
+import { Wallet } from '../../src/api/wallet.js'
+import { readNifti, writeVolume } from '../../src/assembly/index.js'
+import { registerVirtualSeries } from '../../src/dicom/retrieve.js'
+import { waitForRoutingTables } from '../../src/node/discovery.js'
+import type { HospitalNode } from '../../src/node/index.js'
+import { startLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
+import { generateSigner, issueCertificate } from '../../src/sac/index.js'
+import { writeSeries } from '../../src/synthetic/index.js'
+import { startOrthanc, type RunningOrthanc } from '../dicom/helpers/orthanc.js'
+import { killAll, runTool } from '../dicom/helpers/tools.js'
+import { tempDir } from '../helpers/tmp.js'
+import { waitFor } from '../helpers/wait.js'
+
+describe('DICOM in at hospital A, volume out at hospital C', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  let orthanc: RunningOrthanc
+  let fed: LocalFederation
+  let a: HospitalNode
+  let c: HospitalNode
+  const doctor = generateSigner()
+
+  beforeAll(async () => {
+    dir = await tempDir()
+    orthanc = await startOrthanc({ dir: join(dir.path, 'orthanc') })
+    fed = await startLocalFederation({
+      root: join(dir.path, 'fed'),
+      hospitals: 3,
+      configOverrides: (i) => i === 0 ? [{ path: ['pacs'], value: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, source: 'test' }] : []
+    })
+    ;[a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
+    expect(await waitForRoutingTables(fed.nodes)).toBe(true)
+  })
+  afterAll(async () => {
+    await fed?.stop()
+    await orthanc?.stop()
+    await killAll()
+    await dir?.remove()
+  })
+
+  function wallet (): Wallet {
+    const s = Math.floor(Date.now() / 1000)
+    const grant = issueCertificate({ audience: doctor.publicKey, resource: { selector: {} }, abilities: ['image/read'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, a.siteSigner())
+    return new Wallet({ signer: doctor, certificates: [grant.bytes] })
+  }
+
+  async function expectSameVolume (fetched: string, slicesDir: string): Promise<void> {
+    const reference = join(dir.path, `reference-${Date.now()}.nii.gz`)
+    await writeVolume(slicesDir, reference, { sidecar: false })
+    const got = readNifti(new Uint8Array(await readFile(fetched)))
+    const want = readNifti(new Uint8Array(await readFile(reference)))
+    expect(got.dims).toEqual(want.dims)
+    expect(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength).equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(true)
+  }
+
+  it('storescu → A, registered, then fetched by C', async () => {
+    const slices = join(dir.path, 'stored')
+    const series = await writeSeries(slices, { modality: 'MR', rows: 96, columns: 96, slices: 8, seed: 11, orientation: 'sagittal' })
+    const files = (await readdir(slices)).map(f => join(slices, f))
+    const store = await runTool('storescu', ['-aet', 'MODALITY', '-aec', a.config.dicom.aeTitle, '127.0.0.1', String(a.dicom.scp?.port), ...files])
+    expect(store.code).toBe(0)
+    const lfn = await a.dicom.registry.lfnForSeriesUid(series.meta.seriesInstanceUID)
+    expect(lfn).toBeDefined()
+    await a.dicom.registry.register(lfn as string)
+    // Registration announces the LFN in the DHT.
+    await waitFor(async () => await c.localization.resolveLfn(lfn as string, { fresh: true }).then(() => true, () => false), 10_000, 'the LFN to be announced')
+    const out = join(dir.path, 'stored.nii.gz')
+    const result = await getImage(c, wallet(), lfn as string, { out })
+    expect(result.master).toBe(a.peerId.toString())
+    await expectSameVolume(out, slices)
+  })
+
+  it('a series only in A\'s PACS is registered virtually, fetched by C-GET on demand, and served', async () => {
+    const slices = join(dir.path, 'pacs')
+    const series = await writeSeries(slices, { modality: 'CT', rows: 64, columns: 64, slices: 6, seed: 12 })
+    for (const f of await readdir(slices)) await orthanc.upload(join(slices, f))
+    const pool = a.dicom.pool
+    expect(pool).toBeDefined()
+    if (pool === undefined) return
+    const record = await registerVirtualSeries({ pool, registry: a.dicom.registry }, series.meta.studyInstanceUID, series.meta.seriesInstanceUID)
+    expect(record).toMatchObject({ origin: 'pacs', present: 0, instances: 6 })
+    const out = join(dir.path, 'virtual.nii.gz')
+    await waitFor(async () => await c.localization.resolveLfn(record.lfn, { fresh: true }).then(() => true, () => false), 10_000, 'the LFN to be announced')
+    await getImage(c, wallet(), record.lfn, { out })
+    await expectSameVolume(out, slices)
+    expect((await a.dicom.registry.get(record.lfn))?.present).toBe(6)
+  })
+})
