@@ -10,6 +10,7 @@ import { discoveryMatrix, waitForRoutingTables } from '../node/discovery.js'
 import { parseLogLevel, parsePositiveInt } from './options.js'
 import { forever, onShutdownSignals } from './shutdown.js'
 import { registerRoster } from './roster.js'
+import { runCardiologistScenario } from './scenario.js'
 import { formatMatrix } from './table.js'
 
 interface LocalOptions {
@@ -17,6 +18,7 @@ interface LocalOptions {
   dir?: string
   logLevel: LogLevel
   duration?: number
+  scenario: boolean
 }
 
 export function registerFederation (program: Command): void {
@@ -27,6 +29,7 @@ export function registerFederation (program: Command): void {
     .option('--hospitals <n>', 'number of hospitals', parsePositiveInt, DEFAULT_LOCAL_HOSPITALS)
     .option('--dir <dir>', 'keep the hospitals\' data here (default: a temporary folder, removed on exit)')
     .option('--log-level <level>', 'silent, error, info, debug or trace', parseLogLevel, 'error')
+    .option('--no-scenario', 'only start the federation; skip the cardiologist scenario')
     .option('--duration <seconds>', 'stop by itself after this many seconds (default: run until Ctrl-C)', parsePositiveInt)
     .action(async (opts: LocalOptions) => {
       setLogLevel(opts.logLevel)
@@ -53,6 +56,12 @@ export function registerFederation (program: Command): void {
         const total = matrix.cells.length
         const ok = matrix.cells.filter(c => c.found).length
         console.log(`\n${ok}/${total} lookups succeeded; data in ${root}${opts.dir === undefined ? ' (removed on exit)' : ''}`)
+        if (opts.scenario !== false) {
+          console.log('\ncardiologist scenario:')
+          await runCardiologistScenario(fed.nodes, root, s => {
+            console.log(`  ${s.step.padEnd(15)} ${s.ms.toFixed(0).padStart(6)} ms  ${s.detail}`)
+          }, controller.signal)
+        }
       } catch (err) {
         if (shutdown.requested) return await forever()
         await stop()
