@@ -67,7 +67,7 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
       purpose: 'TREAT'
     }, n.siteSigner()).bytes)
     return new Wallet({ signer: cardiologist, certificates })
-  }, () => `one certificate per hospital for the cardiologist (CT and MR, read/query/similarity, 8 h)`, print)
+  }, () => 'one certificate per hospital for the cardiologist (CT and MR, read/query/similarity, 8 h)', print)
 
   const target = lfns[0] as string
   const record = await timed(steps, 'locate', async () => {
