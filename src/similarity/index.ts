@@ -53,3 +53,10 @@ export type { PreparedMeasure } from './measure.js'
 export type { MeasureOptions } from './voxels.js'
 export { Ranker, rankCandidates, defaultPrefilterKeep } from './rank.js'
 export type { RankCandidate, RankOptions, RankHit, RankStats, Ranking } from './rank.js'
+// Signed diagnosis records per LFN, stored at the master site (issue 8). Their two error
+// classes (InvalidDiagnosisError, DiagnosisRefusedError) are imported from './diagnoses.js'.
+export {
+  createDiagnosis, openDiagnosis, DiagnosisStore, DIAGNOSIS_RECORD,
+  DIAGNOSIS_MAX_AGE_MS, DIAGNOSIS_SKEW_MS, MAX_DIAGNOSES_PER_LFN, MAX_DIAGNOSIS_BYTES, MAX_DIAGNOSIS_CHARS
+} from './diagnoses.js'
+export type { Diagnosis, DiagnosisDb, DiagnosisFields, DiagnosisStoreInit } from './diagnoses.js'
