@@ -7,7 +7,8 @@
  */
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
-import { decodeAuthorization, hashArguments, type AccessRequest, type Decision, type ResourceDescriptor } from '../../sac/index.js'
+import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
+import { authorize, type AccessChecker } from '../authorize.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
@@ -19,7 +20,7 @@ export interface ImageServerInit {
   /** What access control needs to know about the LFN's current version, or undefined if unknown here. */
   resourceOf: (lfn: string) => Promise<ResourceDescriptor | undefined>
   prepare: (lfn: string, options: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
-  access: { check: (request: AccessRequest) => Promise<Decision> }
+  access: AccessChecker
 }
 
 export interface ImageComponents {
@@ -51,25 +52,16 @@ class ImageService implements ImageRequester, Startable {
   private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }, signal: AbortSignal): Promise<RpcReply> => {
     if (Object.keys(m).sort().join(',') !== 'auth,lfn') throw new ProtocolError('unexpected fields')
     if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
-    let auth
-    try {
-      auth = decodeAuthorization(m.auth)
-    } catch {
-      return { status: 'INVALID' }
-    }
     const resource = await this.init.resourceOf(m.lfn)
     if (resource === undefined) return { status: 'NOT_FOUND' }
-    const decision = await this.init.access.check({
-      invocation: auth.invocation,
-      chain: auth.chain,
-      memberships: auth.memberships,
+    const access = await authorize(this.init.access, m.auth, {
       command: 'image/prepare',
       args: imageArguments(m.lfn),
       resource,
       ability: 'image/read',
       remotePeer: connection.remotePeer.toString()
     })
-    if (!decision.allow) return { status: 'DENIED', reason: decision.reason }
+    if (!access.allowed) return access.reply
     const prepared = await this.init.prepare(m.lfn, { signal })
     this.log('prepared %s v%d for %p', m.lfn, prepared.version, connection.remotePeer)
     return { status: 'OK', body: { version: prepared.version, manifest: prepared.manifest } }

@@ -17,7 +17,8 @@
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { wrapDataKey } from '../../privacy/payload/index.js'
-import { decodeAuthorization, hashArguments, type AccessRequest, type Decision, type ResourceDescriptor } from '../../sac/index.js'
+import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
+import { authorize, type AccessChecker } from '../authorize.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
@@ -38,7 +39,7 @@ export interface DataKeyStore {
 
 export interface KeyReleaseInit {
   keys: DataKeyStore
-  access: { check: (request: AccessRequest) => Promise<Decision> }
+  access: AccessChecker
 }
 
 export interface KeyReleaseComponents {
@@ -88,26 +89,17 @@ class KeyReleaseService implements KeyRelease, Startable {
 
   private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }): Promise<RpcReply> => {
     const req = parseRequest(m)
-    let auth
-    try {
-      auth = decodeAuthorization(req.auth)
-    } catch {
-      return { status: 'INVALID' }
-    }
     const record = await this.init.keys.get(req.lfn, req.version)
     if (record === undefined) return { status: 'NOT_FOUND' }
     // Access first; the key is only touched once allowed.
-    const decision = await this.init.access.check({
-      invocation: auth.invocation,
-      chain: auth.chain,
-      memberships: auth.memberships,
+    const access = await authorize(this.init.access, req.auth, {
       command: 'keys/release',
       args: keyArguments(req.lfn, req.version, req.recipient),
       resource: record.resource,
       ability: 'image/read',
       remotePeer: connection.remotePeer.toString()
     })
-    if (!decision.allow) return { status: 'DENIED', reason: decision.reason }
+    if (!access.allowed) return access.reply
     const wrapped = await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
     this.log('released key of %s v%d to %p', req.lfn, req.version, connection.remotePeer)
     return { status: 'OK', body: { wrapped } }
