@@ -10,6 +10,7 @@ import { registerDicom } from './dicom.js'
 import { registerFederation } from './federation.js'
 import { registerInit } from './init.js'
 import { registerAudit } from './audit.js'
+import { registerClient } from './client.js'
 import { registerKeys } from './keys.js'
 import { registerNode } from './node.js'
 import { registerSac } from './sac.js'
@@ -24,6 +25,7 @@ export function buildProgram (): Command {
   registerNode(program)
   registerFederation(program)
   registerStatus(program)
+  registerClient(program)
   registerAssemble(program)
   registerDeid(program)
   registerDicom(program)

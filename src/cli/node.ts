@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { CONFIG_FILE_NAME } from '../config/defaults.js'
 import { loadConfig, type ConfigOverride } from '../config/load.js'
 import { setLogLevel } from '../log/index.js'
+import { clientControlHandlers } from '../api/index.js'
 import { createHospitalNode } from '../node/index.js'
 import { collect, parseLogLevel, parsePort } from './options.js'
 import { forever, onShutdownSignals } from './shutdown.js'
@@ -47,6 +48,8 @@ export function registerNode (program: Command): void {
       const config = await loadConfig({ file: opts.config, overrides: flagOverrides(opts) })
       setLogLevel(config.log.level)
       const node = createHospitalNode(config)
+      // The user commands (dm2 query, dm2 get) run here, for the local CLI.
+      Object.assign(node.controlHandlers, clientControlHandlers(node))
       const shutdown = onShutdownSignals(async () => { await node.stop() })
       try {
         await node.start()

@@ -18,12 +18,14 @@ import type { ChunkAccessRequest, AccessDecision } from '../protocols/chunks/typ
 import { imageService } from '../protocols/image/index.js'
 import { keyRelease } from '../protocols/keys/index.js'
 import { revocationPush } from '../protocols/revocations/index.js'
+import { metadataQuery, type QueryRecord, type RecordScan } from '../protocols/query/index.js'
 import { LRUCache } from 'lru-cache'
 import {
   accessControl, decodeAuthorization, hashArguments, peekRecordId, RevocationStore, SAC_RECORD,
   type AccessControl, type AccessRequest, type Decision, type ResourceDescriptor
 } from '../sac/index.js'
 import type { NodeDatabase } from './hospital-node.js'
+import type { DataPlaneServices } from './libp2p.js'
 
 export interface DataPlaneInit {
   db: NodeDatabase
@@ -36,6 +38,8 @@ export interface DataPlaneInit {
   /** Announces a prepared version in the DHT (resolved once libp2p runs). */
   publish: (input: PublishInput) => Promise<void>
   cacheLimits?: NodeCacheLimits
+  /** This site's series for the metadata query service. */
+  records?: (scan: RecordScan) => AsyncIterable<QueryRecord>
   /** Looks a certificate's revocation up in the DHT (resolved once libp2p runs). */
   findRevocation?: (certificateId: string) => Promise<Uint8Array | undefined>
 }
@@ -155,6 +159,12 @@ export class DataPlane {
     })
   }
 
+  /** The descriptor of a series' version from its descriptive fields (query scans). */
+  async descriptor (lfn: string, version: number, attrs: { modality?: string, bodyPart?: string, date?: string }): Promise<ResourceDescriptor> {
+    const stored = await this.keys.get(lfn, version)
+    return { owner: this.custodian, custodian: this.custodian, contentId: stored?.contentId ?? `pending:${lfn}@${version}`, lfn, ...attrs }
+  }
+
   /** What access control knows about an LFN's current version at this (master) site. */
   resourceOf (info: SeriesInfo, contentIdHex: string): ResourceDescriptor {
     const r: ResourceDescriptor = { owner: this.custodian, custodian: this.custodian, contentId: contentIdHex, lfn: info.lfn }
@@ -198,10 +208,12 @@ export class DataPlane {
   }
 
   /** The libp2p services of the data plane. */
-  services (): { chunks: ReturnType<typeof chunkTransfer>, keys: ReturnType<typeof keyRelease>, image: ReturnType<typeof imageService>, revocations: ReturnType<typeof revocationPush> } {
+  services (): DataPlaneServices {
     const store = this.revocations
     if (store === undefined) throw new Error('open() the data plane before building its services')
+    const records = this.init.records ?? async function * () {}
     return {
+      query: metadataQuery({ access: this.checker, custodian: this.custodian, cache: this.access.cache, records }),
       revocations: revocationPush({ store }),
       chunks: chunkTransfer({ store: imageChunkStore(this.cache.images, this.index), authorize: this.authorizeChunks }),
       keys: keyRelease({

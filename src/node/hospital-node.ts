@@ -17,12 +17,13 @@ import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { LiveRoster, openRevocation, openRosterFile, signerFromSeed, type RevocationStore, type SeededSigner } from '../sac/index.js'
+import { LiveRoster, openRevocation, openRosterFile, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
+import { registryRecords } from './query-records.js'
 import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
@@ -91,6 +92,12 @@ export class HospitalNode {
   siteSigner (): SeededSigner {
     if (this.identity === undefined) throw new NodeNotStartedError()
     return signerFromSeed(this.identity.privateKey.raw.subarray(0, 32))
+  }
+
+  /** Peer ids of the member sites offering metadata (roster `trusted` sites, or the config's members). */
+  metadataSites (): string[] {
+    const m = this.members as MemberDirectory & { trustedSites?: () => string[] }
+    return m.trustedSites?.() ?? this.config.members
   }
 
   /** Registry, slice store, SCP and PACS pool. */
@@ -199,7 +206,7 @@ export class HospitalNode {
     this.closers.push(async () => { await edge.close(); this._dicom = undefined })
     checkpoint()
 
-    const dataPlane = new DataPlane({
+    const dataPlane: DataPlane = new DataPlane({
       db,
       dataDir: config.dataDir,
       privateKey: this.identity.privateKey,
@@ -208,6 +215,7 @@ export class HospitalNode {
       catalog: this.options.catalog ?? registryCatalog(edge),
       slices: this.options.slices ?? registrySlices(edge),
       publish: async (input) => { await this.localization.publishLfn(input) },
+      records: registryRecords({ edge, site: config.name, resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs) }),
       findRevocation: async (id) => await this.localization.findRevocation(id)
     })
     await dataPlane.open()

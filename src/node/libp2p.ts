@@ -17,6 +17,7 @@ import type { ChunkTransfer, ChunkTransferComponents } from '../protocols/chunks
 import type { ImageComponents, ImageRequester } from '../protocols/image/index.js'
 import type { KeyRelease, KeyReleaseComponents } from '../protocols/keys/index.js'
 import type { RevocationPush, RevocationPushComponents } from '../protocols/revocations/index.js'
+import type { MetadataQuery, MetadataQueryComponents } from '../protocols/query/index.js'
 
 export type HospitalServices = {
   identify: Identify
@@ -26,6 +27,7 @@ export type HospitalServices = {
   keys: KeyRelease
   image: ImageRequester
   revocations: RevocationPush
+  query: MetadataQuery
 }
 
 /** The data-plane services (DataPlane.services()). */
@@ -34,6 +36,7 @@ export interface DataPlaneServices {
   keys: (components: KeyReleaseComponents) => KeyRelease
   image: (components: ImageComponents) => ImageRequester
   revocations: (components: RevocationPushComponents) => RevocationPush
+  query: (components: MetadataQueryComponents) => MetadataQuery
 }
 
 export type HospitalLibp2p = Libp2p<HospitalServices>

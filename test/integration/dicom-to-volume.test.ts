@@ -7,6 +7,7 @@
 import { readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Dm2Client } from '../../src/api/index.js'
 import { getImage } from '../../src/api/get-image.js'
 import { Wallet } from '../../src/api/wallet.js'
 import { readNifti, writeVolume } from '../../src/assembly/index.js'
@@ -93,5 +94,24 @@ describe('DICOM in at hospital A, volume out at hospital C', () => {
     await getImage(c, wallet(), record.lfn, { out })
     await expectSameVolume(out, slices)
     expect((await a.dicom.registry.get(record.lfn))?.present).toBe(6)
+  })
+
+  it('the application API: query across sites, parameters, comparable series', async () => {
+    const s = Math.floor(Date.now() / 1000)
+    const certificates = fed.nodes.map(n => issueCertificate({
+      audience: doctor.publicKey, resource: { selector: {} }, abilities: ['image/read', 'query'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT'
+    }, n.siteSigner()).bytes)
+    const client = new Dm2Client(c, { signer: doctor, certificates })
+    const all = await client.query('modality IN ("CT", "MR")')
+    expect(all.partial).toEqual([])
+    expect(all.results.map(r => r.fields.modality).sort()).toEqual(['CT', 'MR'])
+    expect(all.results.every(r => r.sites.includes(a.peerId.toString()))).toBe(true)
+    const ct = all.results.find(r => r.fields.modality === 'CT')
+    expect(ct).toBeDefined()
+    const params = await client.parameters(ct?.lfn as string)
+    expect(params).toMatchObject({ master: a.peerId.toString(), meta: { modality: 'CT' } })
+    expect((await client.comparable(ct?.lfn as string)).results).toEqual([])
+    // Identifying fields are refused without the right.
+    await expect(client.query('patientID = "X"')).rejects.toMatchObject({ name: 'IdentifyingFieldError' })
   })
 })
