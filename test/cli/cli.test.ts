@@ -80,7 +80,11 @@ describe('dm2 command line', () => {
     expect(cli.stdout).toMatch(/hospital-c\s/)
     const result = await cli.stop('SIGINT')
     expect(result.code).toBe(0)
-    expect((await readdir(root)).sort()).toEqual(['hospital-a', 'hospital-b', 'hospital-c'])
+    const entries = (await readdir(root)).sort()
+    expect(entries.slice(0, 3)).toEqual(['hospital-a', 'hospital-b', 'hospital-c'])
+    // The cardiologist scenario fetched a volume at the last hospital.
+    expect(entries.some(e => /^hospital-c-.+\.nii\.gz$/.test(e))).toBe(true)
+    expect(cli.stdout).toMatch(/getImage again\s+\d+ ms {2}served from the master's image cache/)
   })
 
   it('Ctrl-C while the federation is still forming also exits 0', async () => {
