@@ -13,6 +13,7 @@ import { registerAudit } from './audit.js'
 import { registerClient } from './client.js'
 import { registerKeys } from './keys.js'
 import { registerNode } from './node.js'
+import { registerReplicas } from './replicas.js'
 import { registerSac } from './sac.js'
 import { registerStatus } from './status.js'
 
@@ -26,6 +27,7 @@ export function buildProgram (): Command {
   registerFederation(program)
   registerStatus(program)
   registerClient(program)
+  registerReplicas(program)
   registerAssemble(program)
   registerDeid(program)
   registerDicom(program)

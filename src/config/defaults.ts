@@ -39,3 +39,6 @@ export const DEFAULT_BOOTSTRAP_RETRY_MAX_MS = 30_000
 
 /** Hospitals started by `dm2 federation local` unless `--hospitals` says otherwise. */
 export const DEFAULT_LOCAL_HOSPITALS = 6
+
+/** Replicas kept of each image a site masters, on distinct storage-role sites. */
+export { DEFAULT_REPLICATION_FACTOR } from '../replicas/constants.js'

@@ -9,6 +9,7 @@ import {
   DEFAULT_DATA_DIR, DEFAULT_DICOM_AE_TITLE, DEFAULT_DICOM_HOST, DEFAULT_DICOM_PORT,
   DEFAULT_LISTEN, DEFAULT_LOG_LEVEL, LOG_LEVELS
 } from './defaults.js'
+import { DEFAULT_REPLICATION_FACTOR } from '../replicas/constants.js'
 
 function isMultiaddr (value: string): boolean {
   try {
@@ -76,6 +77,8 @@ export const hospitalConfigSchema = z.strictObject({
     .prefault({}),
   /** The hospital's own PACS, which this node retrieves from (SCU). */
   pacs: z.strictObject({ aeTitle, host, port: port.min(1) }).optional(),
+  /** Replicas of each image this site masters, on distinct storage sites. */
+  replicationFactor: z.number().int().min(0).max(16).default(DEFAULT_REPLICATION_FACTOR),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) }).prefault({})
 }).superRefine((config, ctx) => {
   if (config.federationAuthorities !== undefined && config.federationAuthorities.threshold > config.federationAuthorities.keys.length) {

@@ -12,6 +12,8 @@ import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
 import { fastCommand } from './command.js'
 import { dimse, Status, type Association, type NetworkInternals, type PresentationContext, type Request, type Response } from './dimse.js'
+import { MAX_INBOUND_PDU_BYTES } from './constants.js'
+import { PduFramer } from './socket.js'
 import type { TempFile } from './temp-file.js'
 import { withCounts, type FinalStatus, type IncomingRequest, type ServerHandler, type StoreHandler, type StoreHeader, type StoreOutcome } from './handlers.js'
 
@@ -23,6 +25,13 @@ export interface ConnectionTimeouts {
 }
 
 const temps = new WeakMap<object, TempFile>()
+/** 'data' listeners a socket had before dcmjs-dimse added its own (see the constructor). */
+const listenersBefore = new WeakMap<Socket, Set<unknown>>()
+
+function noteListeners (socket: Socket): Socket {
+  listenersBefore.set(socket, new Set(socket.listeners('data')))
+  return socket
+}
 
 type SendPDataTF = (this: unknown, command: unknown, pcId: number, maxPduLength: number) => void
 const sendPDataTF = (dimse.Scp.prototype as unknown as { _sendPDataTF: SendPDataTF })._sendPDataTF
@@ -50,7 +59,7 @@ export class DimseConnection extends dimse.Scp {
   private readonly cancelled = new Set<number>()
 
   constructor (socket: Socket, timeouts: ConnectionTimeouts, handlers: { store?: StoreHandler, server?: ServerHandler }) {
-    super(socket, {
+    super(noteListeners(socket), {
       connectTimeout: timeouts.pduTimeoutMs,
       associationTimeout: timeouts.associationTimeoutMs,
       pduTimeout: timeouts.pduTimeoutMs
@@ -66,6 +75,14 @@ export class DimseConnection extends dimse.Scp {
       })
     })
     this.on('networkError', () => { socket.destroy() })
+    // dcmjs-dimse's PDU accumulator is replaced by ours (one copy per PDU at most).
+    const before = listenersBefore.get(socket) ?? new Set()
+    for (const l of socket.listeners('data')) if (!before.has(l)) socket.off('data', l as (...args: unknown[]) => void)
+    const framer = new PduFramer(MAX_INBOUND_PDU_BYTES, pdu => {
+      this.internals.lastPduTime = Date.now()
+      this.internals._processPdu(pdu).catch(() => { socket.destroy() })
+    }, err => { socket.destroy(err) })
+    socket.on('data', (chunk: Buffer) => { framer.push(chunk) })
   }
 
   get internals (): NetworkInternals { return this as unknown as NetworkInternals }

@@ -70,4 +70,6 @@ export interface NetworkInternals {
   connected: boolean
   connectedTime?: number
   lastPduTime?: number
+  /** Handles one whole PDU (fed by our PduFramer instead of its accumulator). */
+  _processPdu: (pdu: Buffer) => Promise<void>
 }

@@ -2,9 +2,11 @@
  * Ingest: the one path by which an instance enters a node, whether it came
  * by C-STORE (imager, PACS C-MOVE), as a C-GET sub-operation, or from a file
  * (`importFile`). Order matters for crash safety: inspect the temporary
- * file, fsync it, rename it into the slice store, then record it in the
- * registry; only then is success acknowledged. A failure at any step removes
- * the temporary file and records nothing.
+ * file, rename it into the slice store, then record it in the registry
+ * (unsynced) while the one fsync of the file runs; only once both are done is
+ * success acknowledged. The file, not the record, is what makes an instance
+ * durable (see SliceStore): `recover()` reconciles both ways at start-up. A
+ * failure at any step removes the temporary file and records nothing.
  */
 import { stat } from 'node:fs/promises'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
@@ -51,8 +53,12 @@ export class Ingestor {
     this.log = components.logger.forComponent('dm2:dicom:ingest')
   }
 
-  /** Validates, commits and records a finished temporary file; the temp file is consumed either way. */
-  async ingestTemp (temp: TempFile, expected?: ExpectedInstance): Promise<IngestResult> {
+  /**
+   * Validates, commits and records a finished temporary file; the temp file
+   * is consumed either way. `durable: false` for a cache fill (a copy of what
+   * the hospital PACS keeps): not flushed at all.
+   */
+  async ingestTemp (temp: TempFile, expected?: ExpectedInstance, options: { durable?: boolean } = {}): Promise<IngestResult> {
     let info: InstanceInfo
     try {
       if (temp.error !== undefined) {
@@ -60,13 +66,8 @@ export class Ingestor {
           ? new InvalidDicomError(temp.error.message, 0xa700)
           : new InvalidDicomError('cannot write the instance', 0xa700)
       }
-      // The flush runs in the thread pool while the (synchronous) inspection runs here.
-      const flushed = temp.finish()
-      try {
-        info = inspectFile(temp.path, expected)
-      } finally {
-        await flushed
-      }
+      temp.finish()
+      info = inspectFile(temp.path, expected)
     } catch (err) {
       await temp.discard()
       throw err
@@ -74,12 +75,12 @@ export class Ingestor {
     const relPath = this.registry.pathFor(info.seriesInstanceUid, info.sopInstanceUid)
     let committed: { path: string, durable: Promise<void> }
     try {
-      committed = await this.store.commit(temp, relPath)
+      committed = await this.store.commit(temp, relPath, options)
     } catch (err) {
       await temp.discard()
       throw err
     }
-    // Registry write and folder flush together; success only once both are done.
+    // Registry write and the file's flush together; success only once both are done.
     const [result] = await Promise.all([
       this.registry.addInstance(instanceInput(info, { path: relPath, size: info.size })),
       committed.durable
@@ -98,31 +99,52 @@ export class Ingestor {
   }
 
   /**
-   * After a crash: files renamed into the store whose registry write did not
-   * happen were never acknowledged, but they are complete and valid, so they
-   * are recorded now. Returns how many were recovered.
+   * After a crash, reconciles the slice store and the registry both ways:
+   * - a complete, valid file without a record (renamed, the unsynced record
+   *   lost) is recorded now; an invalid one is deleted (never acknowledged);
+   * - a record whose file is missing or shorter/longer than recorded (lost
+   *   or cut by a power failure before its fsync, so never acknowledged, or
+   *   an unflushed cache fill) loses its file: the instance is forgotten, or
+   *   stays virtual when the PACS has it.
+   * Returns how many files were recovered.
    */
   async recover (): Promise<number> {
     let recovered = 0
-    const known = new Map<string, Set<string>>()
-    for (const rel of await this.store.list()) {
-      const lfn = rel.slice(0, rel.indexOf('/'))
-      let files = known.get(lfn)
-      if (files === undefined) {
-        files = new Set((await this.registry.instances(lfn)).flatMap(i => i.file === undefined ? [] : [i.file]))
-        known.set(lfn, files)
+    let dropped = 0
+    const files = new Set(await this.store.list())
+    const lfns = new Set([...files].map(rel => rel.slice(0, rel.indexOf('/'))))
+    for (const s of await this.registry.list()) if (s.present > 0) lfns.add(s.lfn)
+    const known = new Set<string>()
+    for (const lfn of lfns) {
+      for (const i of await this.registry.instances(lfn)) {
+        if (i.file === undefined) continue
+        const size = files.has(i.file) ? await stat(this.store.absolute(i.file)).then(st => st.size, () => -1) : -1
+        if (size === i.size) { known.add(i.file); continue }
+        await this.registry.dropFile(lfn, i.key)
+        if (size >= 0) await this.store.remove(i.file)
+        dropped++
       }
-      if (files.has(rel)) continue
+    }
+    for (const rel of files) {
+      if (known.has(rel)) continue
+      let info: InstanceInfo
       try {
-        const info = inspectFile(this.store.absolute(rel))
-        if (this.registry.pathFor(info.seriesInstanceUid, info.sopInstanceUid) !== rel) continue
+        info = inspectFile(this.store.absolute(rel))
+      } catch (err) {
+        this.log.error('removing %s, not a complete instance: %s', rel, (err as Error).message)
+        await this.store.remove(rel)
+        continue
+      }
+      // A file its UIDs do not place here is not ours to judge (another site secret?): left alone.
+      if (this.registry.pathFor(info.seriesInstanceUid, info.sopInstanceUid) !== rel) continue
+      try {
         await this.registry.addInstance(instanceInput(info, { path: rel, size: info.size }))
         recovered++
       } catch (err) {
         this.log.error('cannot recover %s: %s', rel, (err as Error).message)
       }
     }
-    if (recovered > 0) this.log('recovered %d instances stored before a crash', recovered)
+    if (recovered > 0 || dropped > 0) this.log('recovered %d instances stored before a crash, dropped %d incomplete', recovered, dropped)
     return recovered
   }
 }

@@ -187,7 +187,8 @@ export class ScuPool {
       open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle })),
       complete: async (temp, header) => {
         if (temp === undefined) return { status: Status.OutOfResources, comment: 'cannot create a temporary file' }
-        const work = this.c.ingestor.ingestTemp(temp, header)
+        // A cache fill: the PACS keeps the master copy, so it is not flushed (see SliceStore).
+        const work = this.c.ingestor.ingestTemp(temp, header, { durable: false })
         this.inflight.add(work)
         work.finally(() => this.inflight.delete(work)).catch(() => {})
         try {

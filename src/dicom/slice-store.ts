@@ -1,10 +1,28 @@
 /**
  * The slice store: one file per DICOM instance under `<dir>/slices/<lfn>/`,
- * written crash-safely. A data set is streamed into `<dir>/tmp/*.part`,
- * flushed (fdatasync), then renamed into place and its folder flushed
- * (fsync), so a reader — or a restart after kill -9 or a power loss — sees
- * either the whole file or nothing; stale `.part` files are removed at start.
- * Folder flushes are shared by the commits waiting for them (group commit).
+ * written crash-safely with ONE flush per durable instance. A data set is
+ * streamed into `<dir>/tmp/*.part` (never flushed there), inspected, renamed
+ * into place, and only then flushed with a single fsync of the file itself:
+ *
+ * - kill -9 at any point: the kernel keeps every completed write and rename,
+ *   so a reader after restart sees the whole file or nothing (a `.part` is
+ *   removed at start; a renamed file was complete before its rename).
+ * - power loss: the fsync after the rename persists the data, the inode and,
+ *   on Linux journaling file systems (ext4, xfs, btrfs), the rename itself —
+ *   the rename changed the inode (ctime), so fsync commits the journal
+ *   transaction holding it and every earlier one (the series folder's
+ *   mkdir included). POSIX alone would also want the folder fsynced; we
+ *   skip that second flush per instance because the registry record is
+ *   not what makes an instance durable, the file is: startup recovery
+ *   (Ingestor.recover) rebuilds a missing record from a complete file and
+ *   drops a record whose file is missing or short. An instance is
+ *   acknowledged only after its fsync, so a record dropped that way was
+ *   never acknowledged. Orthanc flushes once per instance too (its SQLite
+ *   index) and never its files.
+ * - a cache fill from the hospital PACS (C-GET into the slice store) is not
+ *   flushed at all (`durable: false`): the PACS keeps the master copy, and a
+ *   copy lost to a power cut is fetched again; recovery drops it (short or
+ *   missing file) like any unacknowledged one.
  */
 import { constants as fsConstants } from 'node:fs'
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
@@ -21,9 +39,9 @@ export interface SliceStoreInit {
   /** Bytes one instance may occupy; writes beyond it are dropped and the instance fails. */
   maxInstanceBytes: number
   /**
-   * Flush each file (fdatasync) before its rename and the folder (fsync)
-   * after it, so an acknowledged instance survives a power loss too; without,
-   * it survives a crash of the process (the OS keeps the data), not of the
+   * fsync each durable instance once, after its rename (see the module doc),
+   * so an acknowledged instance survives a power loss too; without, it
+   * survives a crash of the process (the OS keeps the data), not of the
    * machine. Default true.
    */
   sync?: boolean
@@ -55,7 +73,7 @@ export class SliceStore {
 
   /** A new temporary file, with `head` (the File Meta Information) already written. */
   createTemp (head?: Uint8Array): TempFile {
-    const temp = new TempFile(this.tempPath(), this.maxInstanceBytes, undefined, this.sync)
+    const temp = new TempFile(this.tempPath(), this.maxInstanceBytes)
     if (head !== undefined) temp.write(head)
     return temp
   }
@@ -65,7 +83,7 @@ export class SliceStore {
     const path = this.tempPath()
     try {
       await copyFile(source, path, fsConstants.COPYFILE_EXCL)
-      return new TempFile(path, this.maxInstanceBytes, (await stat(path)).size, this.sync)
+      return new TempFile(path, this.maxInstanceBytes, (await stat(path)).size)
     } catch (err) {
       await unlink(path).catch(() => {})
       throw err
@@ -91,30 +109,6 @@ export class SliceStore {
     this.dirs.add(dir)
   }
 
-  private readonly dirSyncs = new Map<string, { running: Promise<void>, next?: Promise<void> }>()
-
-  /**
-   * Group commit: a flush of `dir` started after the caller's rename covers
-   * it. While one runs, later callers share the one queued after it.
-   */
-  private async syncDir (dir: string): Promise<void> {
-    const state = this.dirSyncs.get(dir)
-    if (state === undefined) {
-      const running = fsyncDir(dir).finally(() => { this.afterSync(dir) })
-      this.dirSyncs.set(dir, { running })
-      return await running
-    }
-    state.next ??= state.running.then(async () => { await fsyncDir(dir) })
-    return await state.next
-  }
-
-  private afterSync (dir: string): void {
-    const state = this.dirSyncs.get(dir)
-    if (state?.next === undefined) { this.dirSyncs.delete(dir); return }
-    const running = state.next.finally(() => { this.afterSync(dir) })
-    this.dirSyncs.set(dir, { running })
-  }
-
   private tempPath (): string {
     return join(this.tempDir, randomBytes(12).toString('hex') + TEMP_SUFFIX)
   }
@@ -122,17 +116,23 @@ export class SliceStore {
   /**
    * Moves a finished temporary file to `relPath` (`<lfn>/<key>.dcm`)
    * atomically; resolves when the rename is visible, with the absolute path
-   * and a promise of its durability (the folder flush).
+   * and a promise of its durability: one fsync of the renamed file (none
+   * with `durable: false` or a store opened with `sync: false`).
    */
-  async commit (temp: TempFile, relPath: string): Promise<{ path: string, durable: Promise<void> }> {
+  async commit (temp: TempFile, relPath: string, options: { durable?: boolean } = {}): Promise<{ path: string, durable: Promise<void> }> {
+    temp.finish()
     const target = this.absolute(relPath)
     const dir = dirname(target)
     if (!this.dirs.has(dir)) {
-      await mkdir(dir, { recursive: true, mode: 0o700 })
+      // A new series folder: flushed once (with its parent) so the name of
+      // every file later renamed into it has a durable path (POSIX fsync).
+      const created = await mkdir(dir, { recursive: true, mode: 0o700 })
+      if (created !== undefined && this.sync) await fsyncPath(this.slicesDir)
       this.remember(dir)
     }
     await rename(temp.path, target)
-    return { path: target, durable: this.sync ? this.syncDir(dir) : Promise.resolve() }
+    const flush = this.sync && (options.durable ?? true)
+    return { path: target, durable: flush ? fsyncPath(target) : Promise.resolve() }
   }
 
   /** Absolute path of a stored instance; refuses paths that leave the store. */
@@ -157,10 +157,8 @@ export class SliceStore {
   }
 }
 
-/** fsync of a directory makes a rename in it durable (POSIX); best effort where unsupported. */
-async function fsyncDir (dir: string): Promise<void> {
-  try {
-    const handle = await open(dir, 'r')
-    try { await handle.sync() } finally { await handle.close() }
-  } catch {}
+/** fsync of a file (after its rename, see the module doc) or of a folder (after a mkdir). */
+async function fsyncPath (path: string): Promise<void> {
+  const handle = await open(path, 'r')
+  try { await handle.sync() } finally { await handle.close() }
 }

@@ -10,6 +10,7 @@ import type { ChunkStore } from '../protocols/chunks/types.js'
 export interface ContentIndexDb {
   get: (key: string) => Promise<Uint8Array | undefined>
   put: (key: string, value: Uint8Array, options?: { sync?: boolean }) => Promise<void>
+  del: (key: string, options?: { sync?: boolean }) => Promise<void>
 }
 
 /** Maps content ids to `lfn@version` entries of the image cache. */
@@ -22,6 +23,11 @@ export class ContentIndex {
 
   async put (contentIdHex: string, lfn: string, version: number): Promise<void> {
     await this.db.put(contentIdHex, new TextEncoder().encode(`${lfn}@${version}`), { sync: true })
+  }
+
+  /** Idempotent: deleting an absent id does nothing. */
+  async delete (contentIdHex: string): Promise<void> {
+    await this.db.del(contentIdHex, { sync: true })
   }
 
   async get (contentIdHex: string): Promise<{ lfn: string, version: number } | undefined> {

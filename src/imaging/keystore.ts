@@ -8,6 +8,7 @@ import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
 export interface KeyStoreDb {
   get: (key: string) => Promise<Uint8Array | undefined>
   put: (key: string, value: Uint8Array, options?: { sync?: boolean }) => Promise<void>
+  del: (key: string, options?: { sync?: boolean }) => Promise<void>
 }
 
 export interface StoredKey {
@@ -32,5 +33,14 @@ export class DataKeys {
     if (bytes === undefined) return undefined
     const v = decodeCanonical(bytes, 1024) as unknown as StoredKey
     return { dataKey: v.dataKey, contentId: v.contentId }
+  }
+
+  /**
+   * Deletes the key of `lfn@version` if it is still the one sealing
+   * `contentId` (a rollback must not drop a newer preparation's key). Idempotent.
+   */
+  async delete (lfn: string, version: number, contentId: string): Promise<void> {
+    const stored = await this.get(lfn, version)
+    if (stored !== undefined && stored.contentId === contentId) await this.db.del(`${lfn}@${version}`, { sync: true })
   }
 }

@@ -2,41 +2,36 @@
  * Preparing an image at its master site — steps 2 to 6 of getImage (DESIGN.md,
  * paper fig. 4a): image cache → registry → slice files (cache, else the
  * PACS) → assemble → encrypt → commit to the image cache → sign the manifest
- * → announce the content id in the DHT. Identical requests in flight are
- * joined; a failure leaves no temp file, no cache entry and no key behind.
+ * → announce the content id in the DHT.
+ *
+ * A cache hit is answered outside any transaction (no effect, a few ms). A
+ * miss runs as one DSE¹ query (`prepare-image`) on the injected `TxEngine`:
+ * admission control (at most N preparations, a bounded queue, then
+ * `BusyError`), one joined `build` request per `lfn@version` on the
+ * `pacs:<site>` pool (ten callers, one PACS fetch), every effect journaled
+ * with its undo (src/imaging/compensations.ts). A failure gives one
+ * `PrepareError` naming the step and leaves nothing behind.
  *
  * The volume leaves the site as NIfTI (.nii.gz) only: voxels and geometry,
  * no DICOM header, so no identifying attribute can travel with it; the JSON
  * sidecar (descriptive acquisition metadata) stays here.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
-import { finished } from 'node:stream/promises'
 import type { Logger } from '@libp2p/interface'
-import type { CID } from 'multiformats/cid'
-import { writeVolume, type SliceSource } from '../assembly/index.js'
+import { defaultLogger } from '@libp2p/logger'
 import type { ImageCache } from '../cache/images.js'
-import {
-  buildManifest, contentIdToCid, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
-} from '../privacy/payload/index.js'
-import { PrepareError, UnknownLfnError } from './errors.js'
+import type { ManifestSigner } from '../privacy/payload/index.js'
+import { TransactionError, TxEngine } from '../tx/index.js'
+import { buildImage, type BuildDeps, type PublishInput } from './build.js'
 import type { ContentIndex } from './chunk-store.js'
+import { registerCompensations } from './compensations.js'
+import { DEFAULT_SITE, PACS_SERVICE_PREFIX, PREPARE_QUERY } from './constants.js'
+import { PrepareError, UnknownLfnError } from './errors.js'
 import type { DataKeys } from './keystore.js'
+import { memoryJournal } from './memory-journal.js'
 import type { PreparedImage, PrepareEvent, SeriesCatalog, SeriesInfo, SliceProvider } from './types.js'
 
-/** The profile id written into manifests: PS3.15 Annex E basic profile applied to what travels. */
-export const DEID_PROFILE = 'dm2/nifti-voxels-only/v1'
-
-export interface PublishInput {
-  lfn: string
-  version: number
-  contentId: Uint8Array
-  manifestHash: Uint8Array
-  meta: Record<string, string | number>
-  cid: CID
-}
+export { DEID_PROFILE } from './constants.js'
+export type { PublishInput } from './build.js'
 
 export interface ImagePipelineInit {
   catalog: SeriesCatalog
@@ -54,6 +49,14 @@ export interface ImagePipelineInit {
   scratch: string
   log: Logger
   chunkSize?: number
+  /**
+   * The transaction engine (journal in the node's level, recovered at
+   * start-up after this pipeline registered its compensations). Without one,
+   * a private engine with an in-memory journal: atomic, but not crash-safe.
+   */
+  engine?: TxEngine
+  /** This hospital's name: the PACS pool is `pacs:<site>` (default `DEFAULT_SITE`). */
+  site?: string
 }
 
 export interface PrepareOptions {
@@ -61,16 +64,41 @@ export interface PrepareOptions {
   onProgress?: (event: PrepareEvent) => void
 }
 
-function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
-  return files.map(f => ({ name: f.name, read: async () => new Uint8Array(await readFile(f.path)) }))
-}
-
 export class ImagePipeline {
+  readonly engine: TxEngine
+  /** True when the engine was made here (no `init.engine`): `close()` closes it. */
+  private readonly ownsEngine: boolean
   private readonly init: ImagePipelineInit
-  private readonly inflight = new Map<string, Promise<PreparedImage>>()
+  private readonly deps: BuildDeps
+  private readonly service: string
+  /** Progress listeners of the callers joined on one `lfn@version` (the build runs once for all). */
+  private readonly listeners = new Map<string, Set<(e: PrepareEvent) => void>>()
+  /** DHT announcements still running in the background. */
+  private readonly announcements = new Set<Promise<void>>()
 
   constructor (init: ImagePipelineInit) {
     this.init = init
+    this.ownsEngine = init.engine === undefined
+    this.engine = init.engine ?? new TxEngine({ db: memoryJournal(), logger: defaultLogger(), syncJournal: false })
+    this.service = `${PACS_SERVICE_PREFIX}:${init.site ?? DEFAULT_SITE}`
+    const undo = registerCompensations(this.engine, init)
+    this.deps = {
+      slices: init.slices,
+      images: init.images,
+      keys: init.keys,
+      index: init.index,
+      signer: init.signer,
+      master: init.master,
+      publish: init.publish,
+      scratch: init.scratch,
+      log: init.log,
+      undo,
+      track: (announcement) => {
+        this.announcements.add(announcement)
+        announcement.finally(() => { this.announcements.delete(announcement) }).catch(() => {})
+      },
+      ...(init.chunkSize === undefined ? {} : { chunkSize: init.chunkSize })
+    }
   }
 
   /** The current version's series description, or `UnknownLfnError`. */
@@ -80,28 +108,76 @@ export class ImagePipeline {
     return info
   }
 
-  /** Prepares (or finds in the cache) the encrypted image of the LFN's current version. */
+  /**
+   * Prepares (or finds in the cache) the encrypted image of the LFN's current
+   * version. Throws `UnknownLfnError`, `BusyError` (admission control; status
+   * BUSY on the wire), `AbortError`, or one `PrepareError` naming the step.
+   */
   async prepare (lfn: string, options: PrepareOptions = {}): Promise<PreparedImage> {
     const info = await this.describe(lfn)
     const cached = await this.fromCache(info)
     options.onProgress?.({ step: 'cache', hit: cached !== undefined })
     if (cached !== undefined) return cached
     const key = `${lfn}@${info.version}`
-    // One preparation for many callers; each keeps its own abort signal.
-    let run = this.inflight.get(key)
-    if (run === undefined) {
-      // Shared: one caller giving up does not abort it for the others.
-      const shared: PrepareOptions = options.onProgress === undefined ? {} : { onProgress: options.onProgress }
-      run = this.build(info, shared).finally(() => this.inflight.delete(key))
-      this.inflight.set(key, run)
+    const listener = options.onProgress
+    if (listener !== undefined) this.listen(key, listener)
+    try {
+      return await this.engine.run(PREPARE_QUERY, async (q) => {
+        // Another caller may have committed it while this one waited for admission.
+        const again = await q.tool('cache', async () => await this.fromCache(info))
+        if (again !== undefined) return again
+        return await q.request('build', { service: this.service, join: key },
+          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }))
+      }, options.signal === undefined ? {} : { signal: options.signal })
+    } catch (err) {
+      throw this.toError(err)
+    } finally {
+      if (listener !== undefined) this.unlisten(key, listener)
     }
-    if (options.signal === undefined) return await run
-    const signal = options.signal
-    return await new Promise<PreparedImage>((resolve, reject) => {
-      const onAbort = (): void => { reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      run.then(resolve, reject).finally(() => { signal.removeEventListener('abort', onAbort) })
-    })
+  }
+
+  /** Resolves once every background announcement has finished (before closing the DHT). */
+  async settled (): Promise<void> {
+    while (this.announcements.size > 0) await Promise.allSettled([...this.announcements])
+  }
+
+  /** Waits for background announcements; closes the engine if this pipeline made it (an injected one is the node's). */
+  async close (): Promise<void> {
+    await this.settled()
+    if (this.ownsEngine) await this.engine.close()
+  }
+
+  /** Engine counters (running, queued, rejected, joined, pools) for `dm2 status`. */
+  stats (): ReturnType<TxEngine['stats']> {
+    return this.engine.stats()
+  }
+
+  private toError (err: unknown): unknown {
+    // BusyError and AbortError (a TransactionAbortError) keep their names: callers and the wire map them.
+    if (!(err instanceof TransactionError) || err.name === 'AbortError') return err
+    return new PrepareError(err.step.name, err.cause)
+  }
+
+  private listen (key: string, listener: (e: PrepareEvent) => void): void {
+    const set = this.listeners.get(key) ?? new Set()
+    set.add(listener)
+    this.listeners.set(key, set)
+  }
+
+  private unlisten (key: string, listener: (e: PrepareEvent) => void): void {
+    const set = this.listeners.get(key)
+    set?.delete(listener)
+    if (set?.size === 0) this.listeners.delete(key)
+  }
+
+  private emit (key: string, event: PrepareEvent): void {
+    for (const listener of this.listeners.get(key) ?? []) {
+      try {
+        listener(event)
+      } catch {
+        // A listener's bug must not fail the preparation.
+      }
+    }
   }
 
   private async fromCache (info: SeriesInfo): Promise<PreparedImage | undefined> {
@@ -113,81 +189,6 @@ export class ImagePipeline {
       return { lfn: info.lfn, version: info.version, manifest: lease.manifest, contentId: stored.contentId, cached: true }
     } finally {
       lease.release()
-    }
-  }
-
-  private async build (info: SeriesInfo, options: PrepareOptions): Promise<PreparedImage> {
-    const { lfn, version } = info
-    const work = join(this.init.scratch, `prepare-${randomBytes(6).toString('hex')}`)
-    let step = 'slices'
-    try {
-      await mkdir(work, { recursive: true, mode: 0o700 })
-      const files = await this.init.slices.ensure(info, {
-        signal: options.signal,
-        onProgress: p => options.onProgress?.({ step: 'slices', ...p })
-      })
-      options.signal?.throwIfAborted()
-
-      step = 'assemble'
-      options.onProgress?.({ step: 'assemble' })
-      const volume = join(work, 'volume.nii.gz')
-      await writeVolume(sources(files), volume, { sidecar: false })
-      options.signal?.throwIfAborted()
-
-      step = 'encrypt'
-      const dataKey = generateDataKey()
-      const totalSize = (await stat(volume)).size
-      const sealer = sealStream(createReadStream(volume), dataKey, {
-        fileId: lfn,
-        version,
-        totalSize,
-        ...(this.init.chunkSize === undefined ? {} : { chunkSize: this.init.chunkSize }),
-        ...(options.signal === undefined ? {} : { signal: options.signal }),
-        onProgress: p => options.onProgress?.({ step: 'seal', chunks: p.chunks, totalChunks: p.totalChunks })
-      })
-      const chunks: Array<{ name: string, source: { path: string } }> = []
-      for await (const chunk of sealer.chunks) {
-        const path = join(work, `chunk-${chunk.index}`)
-        const out = createWriteStream(path, { mode: 0o600 })
-        out.end(chunk.bytes)
-        await finished(out)
-        chunks.push({ name: String(chunk.index), source: { path } })
-      }
-      await rm(volume, { force: true })
-
-      step = 'sign'
-      const manifest = buildManifest({ layout: sealer.layout, chunks: sealer.refs, deidProfile: DEID_PROFILE, master: this.init.master })
-      const encoded = encodeSignedManifest(await signManifest(manifest, this.init.signer))
-      const contentId = Buffer.from(manifest.merkleRoot).toString('hex')
-
-      step = 'cache'
-      // The key first: a cached image is useless without it; a key without an image is harmless.
-      await this.init.keys.put(lfn, version, { dataKey, contentId })
-      await this.init.images.put(lfn, version, { manifest: encoded, chunks }, options.signal === undefined ? {} : { signal: options.signal })
-      await this.init.index.put(contentId, lfn, version)
-
-      step = 'publish'
-      options.onProgress?.({ step: 'publish' })
-      try {
-        await this.init.publish({
-          lfn,
-          version,
-          contentId: manifest.merkleRoot,
-          manifestHash: new Uint8Array(createHash('sha256').update(encoded).digest()),
-          meta: info.meta,
-          cid: contentIdToCid(manifest.merkleRoot)
-        })
-      } catch (err) {
-        // The image is ready and served; the announcement is retried by the republisher.
-        this.init.log('announcing %s v%d failed for now: %s', lfn, version, (err as Error).name)
-      }
-      this.init.log('prepared %s v%d: %d chunks', lfn, version, chunks.length)
-      return { lfn, version, manifest: encoded, contentId, cached: false }
-    } catch (err) {
-      if (options.signal?.aborted === true && (err as Error).name === 'AbortError') throw err
-      throw new PrepareError(step, err)
-    } finally {
-      await rm(work, { recursive: true, force: true })
     }
   }
 }

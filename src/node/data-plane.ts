@@ -19,7 +19,9 @@ import { imageService } from '../protocols/image/index.js'
 import { keyRelease } from '../protocols/keys/index.js'
 import { revocationPush } from '../protocols/revocations/index.js'
 import { metadataQuery, type QueryRecord, type RecordScan } from '../protocols/query/index.js'
+import { ReplicaStore, replicaResource, replicateService, ticketAuthorizer, unionChunkStore, type ReplicateInit } from '../replicas/index.js'
 import { LRUCache } from 'lru-cache'
+import { DEFAULT_MAX_CONCURRENT_QUERIES, DEFAULT_MAX_QUEUED_QUERIES, TxEngine } from '../tx/index.js'
 import {
   accessControl, decodeAuthorization, hashArguments, peekRecordId, RevocationStore, SAC_RECORD,
   type AccessControl, type AccessRequest, type Decision, type ResourceDescriptor
@@ -40,6 +42,18 @@ export interface DataPlaneInit {
   cacheLimits?: NodeCacheLimits
   /** This site's series for the metadata query service. */
   records?: (scan: RecordScan) => AsyncIterable<QueryRecord>
+  /** This hospital's name: the PACS pool's service key. */
+  site: string
+  /** Admission control of image preparation: running, then queued, beyond which BUSY. */
+  maxConcurrentPrepares?: number
+  maxQueuedPrepares?: number
+  /** The LFN record (master-signed descriptive metadata) for judging reads of replicas. */
+  resolveLfn?: (lfn: string) => Promise<{ meta: Record<string, string | number> }>
+  /** Roster roles: who may hold replicas. */
+  members: { isMember: (peer: string) => boolean, isStorage: (peer: string) => boolean }
+  /** The chunk protocol's fetch and the DHT's provide, bound once libp2p runs (replication). */
+  fetchChunks: ReplicateInit['fetch']
+  provide: ReplicateInit['provide']
   /** Looks a certificate's revocation up in the DHT (resolved once libp2p runs). */
   findRevocation?: (certificateId: string) => Promise<Uint8Array | undefined>
 }
@@ -60,8 +74,12 @@ export class DataPlane {
   readonly keys: DataKeys
   readonly index: ContentIndex
   readonly pipeline: ImagePipeline
+  /** Transactions of the data plane, journaled in level; unfinished ones are rolled back at open. */
+  readonly engine: TxEngine
   /** Revoked certificates, durable; checked on every access decision. */
   revocations?: RevocationStore
+  /** Read-only replicas of other sites' images (ciphertext only). */
+  replicas?: ReplicaStore
   /** Public key of this site acting for its patients: the root of certificates for its data. */
   readonly custodian: Uint8Array
   private readonly init: DataPlaneInit
@@ -90,7 +108,15 @@ export class DataPlane {
     })
     this.keys = new DataKeys(db.sublevel<string, Uint8Array>('data-keys', { valueEncoding: 'view' }))
     this.index = new ContentIndex(db.sublevel<string, Uint8Array>('content-index', { valueEncoding: 'view' }))
+    this.engine = new TxEngine({
+      db: db.sublevel<string, string>('tx', { valueEncoding: 'utf8' }),
+      logger,
+      maxConcurrentQueries: init.maxConcurrentPrepares ?? DEFAULT_MAX_CONCURRENT_QUERIES,
+      maxQueuedQueries: init.maxQueuedPrepares ?? DEFAULT_MAX_QUEUED_QUERIES
+    })
     this.pipeline = new ImagePipeline({
+      engine: this.engine,
+      site: init.site,
       catalog: init.catalog,
       slices: init.slices,
       images: this.cache.images,
@@ -110,10 +136,16 @@ export class DataPlane {
       logger: this.init.logger.forComponent('dm2:revocations')
     })
     await this.revocations.prune()
+    this.replicas = await ReplicaStore.open(join(this.init.dataDir, 'replicas'), this.init.db.sublevel<string, Uint8Array>('replicas', { valueEncoding: 'view' }))
     await this.cache.open()
+    // After the cache is open and the pipeline has registered its compensations:
+    // whatever a crash left half-done is undone now.
+    await this.engine.recover()
   }
 
   async close (): Promise<void> {
+    await this.pipeline.close()
+    await this.engine.close()
     await this.cache.close()
   }
 
@@ -159,6 +191,31 @@ export class DataPlane {
     })
   }
 
+  /** The prepared current version of every series this site masters (what replication keeps copies of). */
+  async mastered (): Promise<Array<{ lfn: string, version: number, contentId: Uint8Array, manifest: Uint8Array }>> {
+    const latest = new Map<string, number>()
+    for await (const key of this.init.db.sublevel<string, Uint8Array>('data-keys', { valueEncoding: 'view' }).keys()) {
+      const at = key.lastIndexOf('@')
+      const lfn = key.slice(0, at)
+      const version = Number(key.slice(at + 1))
+      if (version > (latest.get(lfn) ?? -1)) latest.set(lfn, version)
+    }
+    const out = []
+    for (const [lfn, version] of latest) {
+      const info = await this.init.catalog.describe(lfn)
+      if (info?.version !== version) continue
+      const lease = await this.cache.images.get(lfn, version)
+      if (lease === undefined) continue
+      try {
+        const key = await this.keys.get(lfn, version)
+        if (key !== undefined) out.push({ lfn, version, contentId: new Uint8Array(Buffer.from(key.contentId, 'hex')), manifest: lease.manifest })
+      } finally {
+        lease.release()
+      }
+    }
+    return out
+  }
+
   /** The descriptor of a series' version from its descriptive fields (query scans). */
   async descriptor (lfn: string, version: number, attrs: { modality?: string, bodyPart?: string, date?: string }): Promise<ResourceDescriptor> {
     const stored = await this.keys.get(lfn, version)
@@ -183,7 +240,19 @@ export class DataPlane {
     return this.resourceOf(info, stored?.contentId ?? `pending:${lfn}@${info.version}`)
   }
 
+  /** Site-to-site reads for replication: a ticket signed by the content's master. */
+  private readonly tickets = ticketAuthorizer({
+    isStorage: peer => this.init.members.isStorage(peer),
+    masterOf: async cid => (await this.index.get(Buffer.from(cid).toString('hex'))) !== undefined
+      ? this.init.peerId.toString()
+      : this.replicas?.entryOf(cid)?.master
+  })
+
   private readonly authorizeChunks = async (req: ChunkAccessRequest): Promise<AccessDecision> => {
+    const ticket = await this.tickets(req)
+    if (ticket !== undefined) return ticket.allow ? { allow: true } : { allow: false, reason: ticket.reason }
+    const replica = this.replicas?.entryOf(req.contentId)
+    if (replica !== undefined) return await this.checkChunks(req, await this.replicaDescriptor(replica))
     let auth
     try {
       auth = decodeAuthorization(req.auth)
@@ -194,13 +263,40 @@ export class DataPlane {
     const entry = await this.index.get(hex)
     const info = entry === undefined ? undefined : await this.init.catalog.describe(entry.lfn)
     if (entry === undefined || info === undefined) return { allow: false, reason: 'RESOURCE_MISMATCH' }
+    return await this.checkChunks(req, this.resourceOf({ ...info, lfn: entry.lfn }, hex), auth)
+  }
+
+  /**
+   * A replica holder knows a series only by what its master published: the
+   * LFN record's modality and body part (never dates or identifiers), so
+   * certificates by modality/region work at replicas, date-bounded ones do not.
+   */
+  private async replicaDescriptor (entry: Parameters<typeof replicaResource>[0]): Promise<ResourceDescriptor> {
+    const resource = replicaResource(entry)
+    const record = await this.init.resolveLfn?.(entry.lfn).catch(() => undefined)
+    const { modality, bodyPart } = record?.meta ?? {}
+    if (typeof modality === 'string') resource.modality = modality
+    if (typeof bodyPart === 'string') resource.bodyPart = bodyPart
+    return resource
+  }
+
+  private async checkChunks (req: ChunkAccessRequest, resource: ResourceDescriptor, decoded?: ReturnType<typeof decodeAuthorization>): Promise<AccessDecision> {
+    let auth = decoded
+    if (auth === undefined) {
+      try {
+        auth = decodeAuthorization(req.auth)
+      } catch {
+        return { allow: false, reason: 'MALFORMED' }
+      }
+    }
+    const hex = Buffer.from(req.contentId).toString('hex')
     const decision = await this.checker.check({
       invocation: auth.invocation,
       chain: auth.chain,
       memberships: auth.memberships,
       command: 'chunks/get',
       args: chunkArguments(hex),
-      resource: this.resourceOf({ ...info, lfn: entry.lfn }, hex),
+      resource,
       ability: 'image/read',
       remotePeer: req.remotePeer.toString()
     })
@@ -215,7 +311,14 @@ export class DataPlane {
     return {
       query: metadataQuery({ access: this.checker, custodian: this.custodian, cache: this.access.cache, records }),
       revocations: revocationPush({ store }),
-      chunks: chunkTransfer({ store: imageChunkStore(this.cache.images, this.index), authorize: this.authorizeChunks }),
+      chunks: chunkTransfer({ store: unionChunkStore([imageChunkStore(this.cache.images, this.index), this.replicas as ReplicaStore]), authorize: this.authorizeChunks }),
+      replicate: replicateService({
+        store: this.replicas as ReplicaStore,
+        isMember: peer => this.init.members.isMember(peer),
+        isStorage: peer => this.init.members.isStorage(peer),
+        fetch: async options => await this.init.fetchChunks(options),
+        provide: async (cid, options) => { await this.init.provide(cid, options) }
+      }),
       keys: keyRelease({
         access: this.checker,
         keys: {

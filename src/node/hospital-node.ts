@@ -24,6 +24,9 @@ import { Bootstrapper } from './bootstrap.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
+import { startReplication } from './replication.js'
+import type { ReplicaManager } from '../replicas/index.js'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
@@ -50,6 +53,8 @@ export interface HospitalNodeOptions {
   slices?: SliceProvider
   /** Logger to use instead of one prefixed with the hospital name. */
   logger?: ComponentLogger
+  /** Replication timings (tests shorten them). */
+  replication?: { graceMs?: number, reconcileMs?: number }
   /** Member directory to use instead of `config.members` (the signed roster, tests). */
   members?: MemberDirectory
 }
@@ -72,6 +77,7 @@ export class HospitalNode {
   private _localization?: Localization
   private _dataPlane?: DataPlane
   private _dicom?: StandaloneEdge
+  private _replicas?: ReplicaManager
   private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
@@ -94,10 +100,31 @@ export class HospitalNode {
     return signerFromSeed(this.identity.privateKey.raw.subarray(0, 32))
   }
 
+  private isMember (peer: string): boolean {
+    return this.members.isMember(peerIdFromString(peer))
+  }
+
+  /** Storage-role sites may hold replicas; with a plain member list, every member may. */
+  private isStorage (peer: string): boolean {
+    const m = this.members as MemberDirectory & { isStorage?: (p: { toString: () => string }) => boolean }
+    return m.isStorage?.(peer) ?? this.isMember(peer)
+  }
+
+  private storageSites (): string[] {
+    const m = this.members as MemberDirectory & { storageSites?: () => string[] }
+    return (m.storageSites?.() ?? this.config.members).filter(p => p !== this.identity?.peerId.toString())
+  }
+
   /** Peer ids of the member sites offering metadata (roster `trusted` sites, or the config's members). */
   metadataSites (): string[] {
     const m = this.members as MemberDirectory & { trustedSites?: () => string[] }
     return m.trustedSites?.() ?? this.config.members
+  }
+
+  /** Keeps the replicas of the images this site masters. */
+  get replicas (): ReplicaManager {
+    if (this._replicas === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._replicas
   }
 
   /** Registry, slice store, SCP and PACS pool. */
@@ -216,7 +243,12 @@ export class HospitalNode {
       slices: this.options.slices ?? registrySlices(edge),
       publish: async (input) => { await this.localization.publishLfn(input) },
       records: registryRecords({ edge, site: config.name, resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs) }),
-      findRevocation: async (id) => await this.localization.findRevocation(id)
+      findRevocation: async (id) => await this.localization.findRevocation(id),
+      members: { isMember: peer => this.isMember(peer), isStorage: peer => this.isStorage(peer) },
+      resolveLfn: async lfn => await this.localization.resolveLfn(lfn),
+      site: config.name,
+      fetchChunks: async options => await this.libp2p.services.chunks.fetch(options),
+      provide: async (cid, options) => { await this.localization.provide(cid, options) }
     })
     await dataPlane.open()
     this._dataPlane = dataPlane
@@ -262,6 +294,23 @@ export class HospitalNode {
     }, { peers: config.bootstrap, retryMs: DEFAULT_BOOTSTRAP_RETRY_MS, retryMaxMs: DEFAULT_BOOTSTRAP_RETRY_MAX_MS })
     bootstrapper.start()
     this.closers.push(() => { bootstrapper.stop() })
+
+    const replication = startReplication({
+      peerId: libp2p.peerId,
+      privateKey: this.identity.privateKey,
+      replicationFactor: config.replicationFactor,
+      storageSites: () => this.storageSites(),
+      dataPlane,
+      localization,
+      replicate: libp2p.services.replicate,
+      ping: async peer => await libp2p.services.ping.ping(peer),
+      events: libp2p,
+      controlHandlers: this.controlHandlers,
+      log: this.logger.forComponent('dm2:replicas'),
+      ...this.options.replication
+    })
+    this._replicas = replication.manager
+    this.closers.push(async () => { await replication.stop(); this._replicas = undefined })
 
     this.controlHandlers.status = async () => this.statusReport()
     Object.assign(this.controlHandlers,

@@ -18,6 +18,7 @@ import type { ImageComponents, ImageRequester } from '../protocols/image/index.j
 import type { KeyRelease, KeyReleaseComponents } from '../protocols/keys/index.js'
 import type { RevocationPush, RevocationPushComponents } from '../protocols/revocations/index.js'
 import type { MetadataQuery, MetadataQueryComponents } from '../protocols/query/index.js'
+import type { Replicate, ReplicateComponents } from '../replicas/index.js'
 
 export type HospitalServices = {
   identify: Identify
@@ -28,6 +29,7 @@ export type HospitalServices = {
   image: ImageRequester
   revocations: RevocationPush
   query: MetadataQuery
+  replicate: Replicate
 }
 
 /** The data-plane services (DataPlane.services()). */
@@ -37,6 +39,7 @@ export interface DataPlaneServices {
   image: (components: ImageComponents) => ImageRequester
   revocations: (components: RevocationPushComponents) => RevocationPush
   query: (components: MetadataQueryComponents) => MetadataQuery
+  replicate: (components: ReplicateComponents) => Replicate
 }
 
 export type HospitalLibp2p = Libp2p<HospitalServices>

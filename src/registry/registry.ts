@@ -121,6 +121,30 @@ export class Registry {
   }
 
   /**
+   * Start-up recovery only (see Ingestor.recover): an instance's file was lost
+   * or cut by a crash before it was acknowledged. A virtual instance (the
+   * PACS has it) keeps its record without a file; any other is forgotten.
+   */
+  async dropFile (lfn: string, key: string): Promise<void> {
+    this.assertRunning()
+    await this.locked(lfn, async () => {
+      const old = await this.store.readSeries(lfn)
+      const prev = await this.store.readInstance(lfn, key)
+      if (old === undefined || prev?.file === undefined) return
+      const ident = await this.store.readIdent(lfn)
+      const series: SeriesRecord = { ...old, present: old.present - 1, bytes: old.bytes - (prev.size ?? 0) }
+      const { file: _f, size: _s, ...rest } = prev
+      if (old.origin === 'pacs') {
+        await this.store.write(series, ident, old, ident, [rest])
+      } else {
+        series.instances--
+        if (series.state === 'registered') series.dirty = true
+        await this.store.write(series, ident, old, ident, [], [prev])
+      }
+    })
+  }
+
+  /**
    * Registers a series now (explicit `dm2 register`), by LFN or SeriesInstanceUID.
    * The version grows only when the series changed since its last registration.
    */

@@ -93,8 +93,8 @@ export class RecordStore {
     return keys.map(k => k.slice(prefix.length))
   }
 
-  /** Writes a series (and instances of it) in one batch; `old`/`oldIdent` are what was stored before. */
-  async write (series: SeriesRecord, ident: AttrMap, old: SeriesRecord | undefined, oldIdent: AttrMap, instances: InstanceRecord[]): Promise<void> {
+  /** Writes a series (and instances of it, `removed` ones deleted) in one batch; `old`/`oldIdent` are what was stored before. */
+  async write (series: SeriesRecord, ident: AttrMap, old: SeriesRecord | undefined, oldIdent: AttrMap, instances: InstanceRecord[], removed: InstanceRecord[] = []): Promise<void> {
     const batch = this.db.batch()
     batch.put(series.lfn, pack(series), { sublevel: this.series })
     // Identifying record, UID map and indexes change rarely: written only when they do.
@@ -109,6 +109,10 @@ export class RecordStore {
     for (const i of instances) {
       batch.put(`${series.lfn}!${i.key}`, pack(i), { sublevel: this.inst })
       batch.put(`i!${i.sopInstanceUid}`, `${series.lfn}!${i.key}`, { sublevel: this.uid })
+    }
+    for (const i of removed) {
+      batch.del(`${series.lfn}!${i.key}`, { sublevel: this.inst })
+      batch.del(`i!${i.sopInstanceUid}`, { sublevel: this.uid })
     }
     await batch.write()
     this.remember(series, ident)

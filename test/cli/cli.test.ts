@@ -47,7 +47,7 @@ describe('dm2 command line', () => {
     expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Hospital A', peerId, dhtMode: 'server' })
     const result = await node.stop('SIGTERM')
     expect(result.code).toBe(0)
-    expect((await readdir(home)).sort()).toEqual(['cache', 'db', 'dicom', 'dm2.json', 'identity.key', 'registry.key'])
+    expect((await readdir(home)).sort()).toEqual(['cache', 'db', 'dicom', 'dm2.json', 'identity.key', 'registry.key', 'replicas'])
     const stopped = await runCli(['status', '--config', join(home, 'dm2.json')])
     expect(stopped.code).toBe(1)
     expect(stopped.stderr).toContain('no node is running')

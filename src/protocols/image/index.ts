@@ -62,7 +62,15 @@ class ImageService implements ImageRequester, Startable {
       remotePeer: connection.remotePeer.toString()
     })
     if (!access.allowed) return access.reply
-    const prepared = await this.init.prepare(m.lfn, { signal })
+    let prepared
+    try {
+      prepared = await this.init.prepare(m.lfn, { signal })
+    } catch (err) {
+      // Admission control said no: the requester may retry later.
+      if ((err as Error).name === 'BusyError') return { status: 'BUSY' }
+      if ((err as Error).name === 'UnknownLfnError') return { status: 'NOT_FOUND' }
+      throw err
+    }
     this.log('prepared %s v%d for %p', m.lfn, prepared.version, connection.remotePeer)
     return { status: 'OK', body: { version: prepared.version, manifest: prepared.manifest } }
   }

@@ -1,0 +1,179 @@
+import '../src/polyfill.js'
+/**
+ * getImage latency (issue 7): three hospitals on 127.0.0.1, a real Orthanc
+ * behind hospital A; each round a fresh CT series is uploaded to Orthanc,
+ * registered virtually at A (C-FIND only), and fetched by hospital C:
+ *
+ * - (c) full miss: A C-GETs the slices from Orthanc, assembles, seals, signs,
+ *   caches; C pulls the chunks, gets the key, decrypts, writes the volume;
+ * - (a) image-cache hit: the same getImage again (A answers from its image
+ *   cache; C still transfers, unwraps and decrypts), and A's own prepare()
+ *   hit alone;
+ * - (b) slice-cache hit: A's image cache entry dropped, slices still on disk:
+ *   assembly + seal + sign + transfer only (and A's prepare() alone).
+ *
+ * Reference: a bare DCMTK `getscu` of the same series from the same Orthanc,
+ * in the same round, alternating which goes first. `ratio` = median full-miss
+ * getImage ÷ median getscu (goal ≤ 1.5).
+ */
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { getImage } from '../src/api/get-image.js'
+import { Wallet } from '../src/api/wallet.js'
+import { registerVirtualSeries } from '../src/dicom/retrieve.js'
+import { waitForRoutingTables } from '../src/node/discovery.js'
+import type { HospitalNode } from '../src/node/index.js'
+import { startLocalFederation } from '../src/node/local-federation.js'
+import { generateSigner, issueCertificate } from '../src/sac/index.js'
+import { writeSeries } from '../src/synthetic/index.js'
+import { startOrthanc } from '../test/dicom/helpers/orthanc.js'
+import { killAll, runTool } from '../test/dicom/helpers/tools.js'
+import { waitFor } from '../test/helpers/wait.js'
+import { printResult, printTable, round, summarize } from './lib/report.js'
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const SIZE = Number(process.env.BENCH_SIZE ?? 256)
+const SLICES = Number(process.env.BENCH_SLICES ?? 32)
+const HITS = 3
+
+const root = await mkdtemp(join(tmpdir(), 'dm2-bench-getimage-'))
+const orthanc = await startOrthanc({ dir: join(root, 'orthanc') })
+const fed = await startLocalFederation({
+  root: join(root, 'fed'),
+  hospitals: 3,
+  configOverrides: (i) => i === 0 ? [{ path: ['pacs'], value: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, source: 'bench' }] : []
+})
+const [a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
+const doctor = generateSigner()
+
+function wallet (): Wallet {
+  const s = Math.floor(Date.now() / 1000)
+  const grant = issueCertificate({ audience: doctor.publicKey, resource: { selector: {} }, abilities: ['image/read'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, a.siteSigner())
+  return new Wallet({ signer: doctor, certificates: [grant.bytes] })
+}
+
+async function uploadAndRegister (name: string, seed: string): Promise<{ lfn: string, study: string, series: string, bytes: number }> {
+  const dir = join(root, name)
+  const series = await writeSeries(dir, { modality: 'CT', rows: SIZE, columns: SIZE, slices: SLICES, seed })
+  for (const f of await readdir(dir)) await orthanc.upload(join(dir, f))
+  const pool = a.dicom.pool
+  if (pool === undefined) throw new Error('hospital A has no PACS pool')
+  const record = await registerVirtualSeries({ pool, registry: a.dicom.registry }, series.meta.studyInstanceUID, series.meta.seriesInstanceUID)
+  await waitFor(async () => await c.localization.resolveLfn(record.lfn, { fresh: true }).then(() => true, () => false), 20_000, 'the LFN to be announced')
+  return { lfn: record.lfn, study: series.meta.studyInstanceUID, series: series.meta.seriesInstanceUID, bytes: series.files.reduce((n, f) => n + f.bytes.length, 0) }
+}
+
+async function getscu (study: string, series: string, out: string): Promise<number> {
+  await mkdir(out, { recursive: true })
+  const t = performance.now()
+  const res = await runTool('getscu', ['-S', '-od', out, '-aec', orthanc.aeTitle, '-k', 'QueryRetrieveLevel=SERIES',
+    '-k', `StudyInstanceUID=${study}`, '-k', `SeriesInstanceUID=${series}`, '127.0.0.1', String(orthanc.dicomPort)], 120_000)
+  const ms = performance.now() - t
+  if (res.code !== 0) throw new Error(`getscu failed: ${res.stderr}`)
+  const got = (await readdir(out)).length
+  if (got !== SLICES) throw new Error(`getscu retrieved ${got}/${SLICES}`)
+  return ms
+}
+
+async function timedGet (lfn: string, out: string): Promise<number> {
+  const t = performance.now()
+  await getImage(c, wallet(), lfn, { out })
+  const ms = performance.now() - t
+  await rm(out, { force: true })
+  return ms
+}
+
+async function timedPrepare (lfn: string, expectCached: boolean): Promise<number> {
+  const t = performance.now()
+  const p = await a.dataPlane.pipeline.prepare(lfn)
+  const ms = performance.now() - t
+  if (p.cached !== expectCached) throw new Error(`prepare of ${lfn}: cached ${p.cached}, expected ${expectCached}`)
+  return ms
+}
+
+const t = {
+  getscu: [] as number[],
+  fullMiss: [] as number[],
+  imageHit: [] as number[],
+  prepareHit: [] as number[],
+  sliceHit: [] as number[],
+  prepareSliceHit: [] as number[]
+}
+let seriesBytes = 0
+/** Where a full miss at A goes: ms from the start of prepare() to each step's first event. */
+const breakdown: Record<string, number> = {}
+try {
+  if (!(await waitForRoutingTables(fed.nodes))) throw new Error('routing tables not filled')
+  // Warm-up: Orthanc, the associations, the libp2p connections, the JIT.
+  const warm = await uploadAndRegister('warm', 'warm')
+  await getscu(warm.study, warm.series, join(root, 'getscu-warm'))
+  await timedGet(warm.lfn, join(root, 'warm.nii.gz'))
+
+  for (let r = 0; r < ROUNDS; r++) {
+    const s = await uploadAndRegister(`series-${r}`, `bench-${r}`)
+    seriesBytes = s.bytes
+    const out = join(root, `out-${r}.nii.gz`)
+    const order = r % 2 === 0 ? ['ours', 'getscu'] as const : ['getscu', 'ours'] as const
+    for (const side of order) {
+      if (side === 'getscu') t.getscu.push(await getscu(s.study, s.series, join(root, `getscu-${r}`)))
+      else t.fullMiss.push(await timedGet(s.lfn, out))
+    }
+    for (let i = 0; i < HITS; i++) {
+      t.imageHit.push(await timedGet(s.lfn, out))
+      t.prepareHit.push(await timedPrepare(s.lfn, true))
+    }
+    // Slices stay in A's slice store; only the assembled image goes.
+    await a.dataPlane.cache.images.invalidate(s.lfn)
+    t.sliceHit.push(await timedGet(s.lfn, out))
+    await a.dataPlane.cache.images.invalidate(s.lfn)
+    t.prepareSliceHit.push(await timedPrepare(s.lfn, false))
+  }
+  // One more fresh series, prepared at A alone, its steps timed.
+  const b = await uploadAndRegister('breakdown', 'breakdown')
+  const t0 = performance.now()
+  await a.dataPlane.pipeline.prepare(b.lfn, {
+    onProgress: (e) => {
+      if (breakdown[e.step] === undefined) breakdown[e.step] = performance.now() - t0
+    }
+  })
+  breakdown.done = performance.now() - t0
+} finally {
+  await fed.stop()
+  await orthanc.stop()
+  await killAll()
+  await rm(root, { recursive: true, force: true })
+}
+
+const rows = [
+  ['(c) full miss: getImage C ← A ← Orthanc', t.fullMiss],
+  ['reference: bare getscu of the series', t.getscu],
+  ['(b) slice-cache hit: getImage', t.sliceHit],
+  ['(b) slice-cache hit: A prepare() only', t.prepareSliceHit],
+  ['(a) image-cache hit: getImage', t.imageHit],
+  ['(a) image-cache hit: A prepare() only', t.prepareHit]
+] as const
+printTable(`getImage latency, ms (${ROUNDS} series of ${SLICES} × ${SIZE}² CT slices, ${round(seriesBytes / 1e6, 1)} MB each)`,
+  rows.map(([what, samples]) => {
+    const s = summarize(samples)
+    return { what, n: s.n, median: s.median, p95: s.p95, min: s.min, max: s.max }
+  }))
+printTable('full miss at A alone: ms from prepare() start to the first event of each step', [
+  Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)]))
+])
+const med = (x: number[]): number => round(summarize(x).median, 1)
+printResult({
+  bench: 'getimage',
+  rounds: ROUNDS,
+  slices: SLICES,
+  size: SIZE,
+  seriesMB: round(seriesBytes / 1e6, 2),
+  fullMissMs: med(t.fullMiss),
+  getscuMs: med(t.getscu),
+  sliceHitMs: med(t.sliceHit),
+  prepareSliceHitMs: med(t.prepareSliceHit),
+  imageHitMs: med(t.imageHit),
+  prepareHitMs: round(summarize(t.prepareHit).median, 2),
+  prepareFullMissSteps: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)])),
+  ratio: round(summarize(t.fullMiss).median / summarize(t.getscu).median, 2)
+})

@@ -1,0 +1,141 @@
+/**
+ * The body of the joined `build` request of a preparation: one execution per
+ * `lfn@version` in flight, holding a slot of the `pacs:<site>` pool. Every
+ * step is a tool (TOD) that journals its undo before its effect, so a failure
+ * anywhere (or a crash, see `engine.recover()`) leaves no work folder, no
+ * cache entry, no data key and no content-index entry behind.
+ */
+import { createHash, randomBytes } from 'node:crypto'
+import { createReadStream, createWriteStream } from 'node:fs'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { join } from 'node:path'
+import { finished } from 'node:stream/promises'
+import type { Logger } from '@libp2p/interface'
+import { writeVolume, type SliceSource } from '../assembly/index.js'
+import type { ImageCache } from '../cache/images.js'
+import {
+  buildManifest, contentIdToCid, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
+} from '../privacy/payload/index.js'
+import type { RequestContext } from '../tx/index.js'
+import type { ContentIndex } from './chunk-store.js'
+import { sha256Hex, type PrepareCompensations } from './compensations.js'
+import { DEID_PROFILE } from './constants.js'
+import type { DataKeys } from './keystore.js'
+import type { PreparedImage, PrepareEvent, SeriesInfo, SliceProvider } from './types.js'
+
+export interface PublishInput {
+  lfn: string
+  version: number
+  contentId: Uint8Array
+  manifestHash: Uint8Array
+  meta: Record<string, string | number>
+  cid: ReturnType<typeof contentIdToCid>
+}
+
+export interface BuildDeps {
+  slices: SliceProvider
+  images: ImageCache
+  keys: DataKeys
+  index: ContentIndex
+  signer: ManifestSigner
+  master: string
+  publish: (input: PublishInput) => Promise<void>
+  scratch: string
+  log: Logger
+  chunkSize?: number
+  undo: PrepareCompensations
+  /** Keeps a background announcement so that `settled()` can wait for it. */
+  track: (announcement: Promise<void>) => void
+}
+
+function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
+  return files.map(f => ({ name: f.name, read: async () => new Uint8Array(await readFile(f.path)) }))
+}
+
+/** Runs the build steps as tools of `r`; `emit` fans progress out to every joined caller. */
+export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void): Promise<PreparedImage> {
+  const { lfn, version } = info
+  const work = await r.tool('workdir', async (s) => {
+    const path = join(deps.scratch, `prepare-${randomBytes(6).toString('hex')}`)
+    await s.compensate(deps.undo.workDir, { path })
+    await mkdir(path, { recursive: true, mode: 0o700 })
+    return path
+  })
+  try {
+    const files = await r.tool('slices', async (s) => await deps.slices.ensure(info, {
+      signal: s.signal,
+      onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) }
+    }))
+
+    const volume = await r.tool('assemble', async (s) => {
+      emit({ step: 'assemble' })
+      const out = join(work, 'volume.nii.gz')
+      await writeVolume(sources(files), out, { sidecar: false, signal: s.signal })
+      s.signal.throwIfAborted()
+      return out
+    })
+
+    const sealed = await r.tool('seal', async (s) => {
+      const dataKey = generateDataKey()
+      const sealer = sealStream(createReadStream(volume), dataKey, {
+        fileId: lfn,
+        version,
+        totalSize: (await stat(volume)).size,
+        ...(deps.chunkSize === undefined ? {} : { chunkSize: deps.chunkSize }),
+        signal: s.signal,
+        onProgress: (p) => {
+          s.progress({ done: p.chunks, total: p.totalChunks })
+          emit({ step: 'seal', chunks: p.chunks, totalChunks: p.totalChunks })
+        }
+      })
+      const chunks: Array<{ name: string, source: { path: string } }> = []
+      for await (const chunk of sealer.chunks) {
+        const path = join(work, `chunk-${chunk.index}`)
+        const out = createWriteStream(path, { mode: 0o600 })
+        out.end(chunk.bytes)
+        await finished(out)
+        chunks.push({ name: String(chunk.index), source: { path } })
+      }
+      await rm(volume, { force: true })
+      return { dataKey, chunks, layout: sealer.layout, refs: sealer.refs }
+    })
+
+    const signed = await r.tool('sign', async () => {
+      const manifest = buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: DEID_PROFILE, master: deps.master })
+      const encoded = encodeSignedManifest(await signManifest(manifest, deps.signer))
+      return { merkleRoot: manifest.merkleRoot, encoded, contentId: Buffer.from(manifest.merkleRoot).toString('hex') }
+    })
+    const { contentId, encoded } = signed
+
+    await r.tool('commit', async (s) => {
+      // The key first: a cached image is useless without it; each undo is journaled before its effect.
+      await s.compensate(deps.undo.key, { lfn, version, contentId })
+      await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
+      await s.compensate(deps.undo.image, { lfn, version, manifestSha256: sha256Hex(encoded) })
+      await deps.images.put(lfn, version, { manifest: encoded, chunks: sealed.chunks }, { signal: s.signal })
+      await s.compensate(deps.undo.index, { contentId })
+      await deps.index.put(contentId, lfn, version)
+    })
+
+    await r.tool('publish', () => {
+      emit({ step: 'publish' })
+      // Not awaited: the requester already talks to this master, which serves the image now;
+      // the DHT records only let later requesters find it and replicas join. A failure is
+      // retried by the republisher.
+      deps.track(deps.publish({
+        lfn,
+        version,
+        contentId: signed.merkleRoot,
+        manifestHash: new Uint8Array(createHash('sha256').update(encoded).digest()),
+        meta: info.meta,
+        cid: contentIdToCid(signed.merkleRoot)
+      }).catch((err: unknown) => {
+        deps.log('announcing %s v%d failed for now: %s', lfn, version, (err as Error).name)
+      }))
+    })
+    deps.log('prepared %s v%d: %d chunks', lfn, version, sealed.chunks.length)
+    return { lfn, version, manifest: encoded, contentId, cached: false }
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,28 @@
+/** Defaults and names of the image pipeline, resolved once with `??`. */
+
+/** The profile id written into manifests: PS3.15 Annex E basic profile applied to what travels. */
+export const DEID_PROFILE = 'dm2/nifti-voxels-only/v1'
+
+/** The transaction (QUD) name of one preparation; logged, so it carries no patient data. */
+export const PREPARE_QUERY = 'prepare-image'
+
+/** Service key prefix of the PACS pool: `pacs:<site>` (DESIGN.md; 3 per PACS by default, paper §5). */
+export const PACS_SERVICE_PREFIX = 'pacs'
+
+/** Site name used in the PACS service key when none is configured. */
+export const DEFAULT_SITE = 'local'
+
+/**
+ * Compensation kinds journaled by a preparation (src/tx). Registered once per
+ * engine by the pipeline, before `engine.recover()` runs at start-up.
+ */
+export const COMPENSATION = {
+  workDir: 'imaging.workdir.rm',
+  image: 'imaging.image.del',
+  key: 'imaging.key.del',
+  index: 'imaging.index.del'
+} as const
+
+/** The named steps of a preparation, as `PrepareError.step` and `TransactionError.step.name` give them. */
+export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'seal', 'sign', 'commit', 'publish'] as const
+export type PrepareStep = typeof STEPS[number]
