@@ -36,7 +36,7 @@ describe('replicas', () => {
     const provider: SliceProvider = { ensure: async info => info.instances.map(name => ({ name, path: join(slices, name) })) }
     fed = await startLocalFederation({
       root: join(dir.path, 'fed'),
-      hospitals: 5,
+      hospitals: 6,
       nodeOptions: (i) => ({ replication: { graceMs: 500, reconcileMs: 60_000 }, ...(i === 0 ? { catalog, slices: provider } : {}) })
     })
     nodes = fed.nodes
@@ -48,7 +48,7 @@ describe('replicas', () => {
   })
 
   it('places two replicas, and a reader fetches from several sources with identical bytes', async () => {
-    const [a, , , , e] = nodes as [HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode]
+    const [a, , , , , e] = nodes as [HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode]
     const prepared = await a.dataPlane.pipeline.prepare(series.lfn)
     const cid = contentIdToCid(new Uint8Array(Buffer.from(prepared.contentId, 'hex')))
     const [report] = await a.replicas.reconcile()
