@@ -3,14 +3,14 @@ import '../src/polyfill.js'
  * DICOM ingest and retrieval, same series, same run, on loopback:
  *
  * - C-STORE: images/s and MB/s of DCMTK `storescu` → our SCP (streamed to
- *   disk, fdatasync, rename, folder fsync, registry: the default) vs
- *   `storescu` → Orthanc (Debian). `ratio` = ours ÷ Orthanc in images/s
- *   (goal: ≥ 1). Orthanc does not flush instance files (one fdatasync per
- *   instance, its SQLite index), so ours is also measured with
- *   `syncWrites: false`, the same durability class: `ratio_nosync`.
- * - C-GET of a series from Orthanc: our SCU pool (3 associations, one
- *   request per instance, fsync per instance) vs `getscu` alone (one
- *   series-level request, no fsync).
+ *   disk, rename, one fsync of the file, unsynced registry record: the
+ *   default) vs `storescu` → Orthanc (Debian). `ratio` = ours ÷ Orthanc in
+ *   images/s (goal: ≥ 1). Orthanc flushes once per instance too (its SQLite
+ *   index, never the file); ours is also measured with `syncWrites: false`
+ *   (no flush at all): `ratio_nosync`.
+ * - C-GET of a series from Orthanc: our SCU pool (3 associations, UID lists
+ *   split over them, a cache fill: no fsync, registry writes grouped) vs
+ *   `getscu` alone (one series-level request, no fsync).
  *
  * Each round uses a fresh series (new UIDs) for both sides, and alternates
  * which side goes first.

@@ -24,10 +24,10 @@
  *   copy lost to a power cut is fetched again; recovery drops it (short or
  *   missing file) like any unacknowledged one.
  */
-import { constants as fsConstants } from 'node:fs'
+import { close as closeFd, constants as fsConstants, open as openFd } from 'node:fs'
 import { copyFile, mkdir, open, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { dirname, join, relative, resolve, sep } from 'node:path'
+import { basename, dirname, join, relative, resolve, sep } from 'node:path'
 import { SLICE_DIR, TEMP_DIR, TEMP_SUFFIX } from './constants.js'
 import { TempFile } from './temp-file.js'
 
@@ -73,9 +73,47 @@ export class SliceStore {
 
   /** A new temporary file, with `head` (the File Meta Information) already written. */
   createTemp (head?: Uint8Array): TempFile {
-    const temp = new TempFile(this.tempPath(), this.maxInstanceBytes)
+    const spare = this.spare
+    this.spare = undefined
+    const temp = spare === undefined
+      ? new TempFile(this.tempPath(), this.maxInstanceBytes)
+      : new TempFile(spare.path, this.maxInstanceBytes, undefined, spare.fd)
+    this.prepareSpare()
     if (head !== undefined) temp.write(head)
     return temp
+  }
+
+  /**
+   * One temporary file created ahead, in the thread pool, while the current
+   * instance arrives: creating a file costs about a millisecond of the
+   * event loop per instance otherwise (dcmjs-dimse asks for the sink
+   * synchronously). Removed by `close()`, or by `init()` after a crash.
+   */
+  private spare: { path: string, fd: number } | undefined
+  /** Path of the spare being created, if any. */
+  private spareOpening: string | undefined
+  private closed = false
+
+  private prepareSpare (): void {
+    if (this.spare !== undefined || this.spareOpening !== undefined || this.closed) return
+    const path = this.tempPath()
+    this.spareOpening = path
+    openFd(path, 'wx', 0o600, (err, fd) => {
+      this.spareOpening = undefined
+      if (err !== null) return
+      if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}) }); return }
+      this.spare = { path, fd }
+    })
+  }
+
+  /** Removes the spare temporary file; the store creates no more of them. */
+  async close (): Promise<void> {
+    this.closed = true
+    const spare = this.spare
+    this.spare = undefined
+    if (spare === undefined) return
+    await new Promise<void>(resolve => { closeFd(spare.fd, () => { resolve() }) })
+    await unlink(spare.path).catch(() => {})
   }
 
   /** A temporary copy of a file outside the store (import); copied by the OS, never held in memory. */
@@ -151,9 +189,11 @@ export class SliceStore {
     this.dirs.delete(dirname(this.absolute(relPath)))
   }
 
-  /** Names of the temporary files present (tests, diagnostics). */
+  /** Names of the temporary files present, the spare one aside (tests, diagnostics). */
   async temps (): Promise<string[]> {
-    return (await readdir(this.tempDir).catch(() => [] as string[])).filter(f => f.endsWith(TEMP_SUFFIX))
+    const spares = new Set([this.spare?.path, this.spareOpening].flatMap(p => p === undefined ? [] : [basename(p)]))
+    const names = await readdir(this.tempDir).catch(() => [] as string[])
+    return names.filter(f => f.endsWith(TEMP_SUFFIX) && !spares.has(f))
   }
 }
 

@@ -71,6 +71,7 @@ export async function openStandaloneEdge (o: StandaloneEdgeOptions): Promise<Sta
     })
     const store = new SliceStore({ dir: o.sliceStoreDir ?? join(o.dataDir, SLICE_STORE_DIR_NAME), maxInstanceBytes: options.maxInstanceBytes, sync: options.syncWrites })
     await store.init()
+    closers.push(async () => { await store.close() })
     await registry.start()
     closers.push(async () => { await registry.stop() })
     const ingestor = new Ingestor({ store, registry, logger: o.logger })

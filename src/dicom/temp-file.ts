@@ -14,10 +14,15 @@ export class TempFile {
   private bytes = 0
   private failure: Error | undefined
 
-  /** Creates `path` for writing; with `existingSize`, adopts a file already written there. */
-  constructor (path: string, private readonly maxBytes: number, existingSize?: number) {
+  /**
+   * Creates `path` for writing; with `existingSize`, adopts a file already
+   * written there; with `fd`, an empty file already open for writing.
+   */
+  constructor (path: string, private readonly maxBytes: number, existingSize?: number, fd?: number) {
     this.path = path
-    if (existingSize === undefined) {
+    if (fd !== undefined) {
+      this.fd = fd
+    } else if (existingSize === undefined) {
       this.fd = openSync(path, 'wx', 0o600)
     } else {
       this.bytes = existingSize

@@ -108,16 +108,49 @@ export class Registry {
       if (typeof input[k] !== 'string' || input[k] === '') throw new InvalidRegistryInputError(`instance without ${k}`)
     }
     const lfn = this.lfnOf(input.seriesInstanceUid)
-    return await this.locked(lfn, async () => {
-      const key = this.instanceKeyOf(input.sopInstanceUid)
+    // Group commit: instances of one series arriving while its previous write
+    // runs (the pool's parallel C-GETs) are merged and written in one batch.
+    return await new Promise<AddResult>((resolve, reject) => {
+      let queue = this.pending.get(lfn)
+      if (queue === undefined) {
+        queue = []
+        this.pending.set(lfn, queue)
+        this.locked(lfn, async () => { await this.drain(lfn) }).catch(() => {})
+      }
+      queue.push({ input, resolve, reject })
+    })
+  }
+
+  private readonly pending = new Map<string, Array<{ input: InstanceInput, resolve: (r: AddResult) => void, reject: (err: unknown) => void }>>()
+
+  /** Writes every instance queued for `lfn` in one batch (runs under the series lock). */
+  private async drain (lfn: string): Promise<void> {
+    const queue = this.pending.get(lfn) ?? []
+    this.pending.delete(lfn)
+    try {
       const old = await this.store.readSeries(lfn)
       const oldIdent = old === undefined ? {} : await this.store.readIdent(lfn)
-      const prev = await this.store.readInstance(lfn, key)
-      const { series, ident, record } = mergeInstance({ lfn, key, input, old, oldIdent, prev, now: Date.now() })
-      await this.store.write(series, ident, old, oldIdent, [record])
-      if (series.state === 'receiving' || series.dirty) this.schedule(lfn, this.quietPeriodMs)
-      return { lfn, instanceKey: key, newInstance: prev === undefined }
-    })
+      let series = old
+      let ident = oldIdent
+      const records = new Map<string, InstanceRecord>()
+      const results: AddResult[] = []
+      for (const { input } of queue) {
+        const key = this.instanceKeyOf(input.sopInstanceUid)
+        const prev = records.get(key) ?? await this.store.readInstance(lfn, key)
+        const merged = mergeInstance({ lfn, key, input, old: series, oldIdent: ident, prev, now: Date.now() })
+        series = merged.series
+        ident = merged.ident
+        records.set(key, merged.record)
+        results.push({ lfn, instanceKey: key, newInstance: prev === undefined })
+      }
+      if (series !== undefined) {
+        await this.store.write(series, ident, old, oldIdent, [...records.values()])
+        if (series.state === 'receiving' || series.dirty) this.schedule(lfn, this.quietPeriodMs)
+      }
+      queue.forEach((q, k) => { const r = results[k]; if (r !== undefined) q.resolve(r) })
+    } catch (err) {
+      for (const q of queue) q.reject(err)
+    }
   }
 
   /**

@@ -103,7 +103,10 @@ describe('crash safety of C-STORE', () => {
     await new Promise(resolve => setTimeout(resolve, QUIET_MS * 5))
     await killGroup(second.process, 'SIGTERM')
 
+    // SIGTERM reaches npx and the node process at once; npx may exit before
+    // the node process has closed its database and released the LOCK.
     const db = new Level<string, Uint8Array>(join(nodeDir, DATABASE_DIR_NAME), { valueEncoding: 'view' })
+    await waitFor(async () => await db.open().then(() => true, () => false), 10_000, 'the database lock released')
     try {
       const registry = new Registry({
         db: db.sublevel<string, Uint8Array>(REGISTRY_SUBLEVEL, { valueEncoding: 'view' }),

@@ -35,6 +35,9 @@ describe('slice store', () => {
     expect(temp.size).toBe(60)
     expect(temp.error?.message).toMatch(/larger than 100 bytes/)
     await temp.discard()
+    // Only the spare file created ahead for the next instance remains, and close() removes it.
+    expect(await store.temps()).toEqual([])
+    await store.close()
     expect(await readdir(store.tempDir)).toEqual([])
   })
 
