@@ -60,13 +60,20 @@ export async function fetchBatch (init: BatchInit): Promise<number[]> {
     if (want === undefined || received.has(index)) throw new ProtocolError(`unrequested chunk ${index}`)
     if (!sameBytes(createHash('sha256').update(bytes).digest(), want)) throw new CorruptChunkError(index)
     received.add(index)
-    // Paused, the muxer withholds window updates: the sender waits for our sink.
-    // (Once the sender has finished, the stream is closing and cannot pause.)
-    if (stream.readStatus === 'readable') stream.pause()
-    try {
-      await init.onChunk(index, bytes)
-    } finally {
-      if (stream.readStatus === 'paused') stream.resume()
+    // A sink that keeps up costs nothing. One that does not gets the stream
+    // paused while it works: paused, the muxer withholds window updates and
+    // the sender waits (backpressure end to end). (Once the sender has
+    // finished, the stream is closing and cannot pause.)
+    const put = init.onChunk(index, bytes)
+    const kept = await Promise.race([put.then(() => true), new Promise<boolean>(resolve => { setImmediate(() => { resolve(false) }) })])
+    if (!kept) {
+      const paused = stream.readStatus === 'readable'
+      if (paused) stream.pause()
+      try {
+        await put
+      } finally {
+        if (paused && stream.readStatus === 'paused') stream.resume()
+      }
     }
   }
 }
