@@ -2,14 +2,13 @@
  * The cardiologist scenario on a local federation (paper §2.3): each hospital
  * receives synthetic studies from its imagers and registers them; each
  * grants a cardiologist read access to its data with a signed certificate;
- * from the last hospital the cardiologist locates a cardiac CT held by the
- * first and gets it as a volume (assembled, de-identified, encrypted at the
+ * from the last hospital the cardiologist queries every hospital for CTs,
+ * reads the parameters of one held by the first, and gets it as a volume (assembled, de-identified, encrypted at the
  * master, pulled and decrypted here), then asks again (image cache).
  */
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { getImage } from '../api/get-image.js'
-import { Wallet } from '../api/wallet.js'
+import { Dm2Client } from '../api/index.js'
 import type { HospitalNode } from '../node/index.js'
 import { generateSigner, issueCertificate } from '../sac/index.js'
 import { writeSeries } from '../synthetic/index.js'
@@ -56,7 +55,7 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
   }, v => `${v.length} series registered at ${nodes.length} hospitals`, print)
 
   const cardiologist = generateSigner()
-  const wallet = await timed(steps, 'grant', async () => {
+  const user = await timed(steps, 'grant', async () => {
     const s = Math.floor(Date.now() / 1000)
     const certificates = nodes.map(n => issueCertificate({
       audience: cardiologist.publicKey,
@@ -66,25 +65,35 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
       expiry: s + 8 * 3600,
       purpose: 'TREAT'
     }, n.siteSigner()).bytes)
-    return new Wallet({ signer: cardiologist, certificates })
+    return { signer: cardiologist, certificates }
   }, () => 'one certificate per hospital for the cardiologist (CT and MR, read/query/similarity, 8 h)', print)
 
+  const client = new Dm2Client(last, user)
   const target = lfns[0] as string
-  const record = await timed(steps, 'locate', async () => {
+  await timed(steps, 'query', async () => {
+    // Announcements travel through the DHT; the query asks every site directly.
+    for (;;) {
+      signal?.throwIfAborted()
+      const r = await client.query('modality = "CT"', signal === undefined ? {} : { signal })
+      if (r.results.some(x => x.lfn === target)) return r
+      await new Promise(resolve => setTimeout(resolve, 200))
+    }
+  }, r => `modality = "CT": ${r.results.length} series at ${new Set(r.results.flatMap(x => x.sites)).size} hospitals${r.partial.length > 0 ? `, ${r.partial.length} did not answer` : ''}`, print)
+  const record = await timed(steps, 'parameters', async () => {
     for (;;) {
       signal?.throwIfAborted()
       try {
-        return await last.localization.resolveLfn(target, { fresh: true })
+        return await client.parameters(target, { signal })
       } catch {
         await new Promise(resolve => setTimeout(resolve, 200))
       }
     }
-  }, r => `${target} (CT at ${first.config.name}): master ${r.master.slice(-8)}, version ${r.version}, ${JSON.stringify(r.meta)}`, print)
+  }, r => `${target} (CT at ${first.config.name}): master …${r.master.slice(-8)}, version ${r.version}, ${JSON.stringify(r.meta)}`, print)
 
   const out = join(root, `${last.config.name}-${target}.nii.gz`)
-  await timed(steps, 'getImage', async () => await getImage(last, wallet, record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
+  await timed(steps, 'getImage', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
-  await timed(steps, 'getImage again', async () => await getImage(last, wallet, record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
+  await timed(steps, 'getImage again', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `served from the master's image cache (${r.bytes} bytes)`, print)
   return steps
 }
