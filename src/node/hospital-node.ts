@@ -3,7 +3,7 @@
  * order. `stop()` may be called at any time, including during `start()`:
  * whatever was opened so far is closed, in reverse order.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
@@ -17,7 +17,7 @@ import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { LiveRoster, openRevocation, openRosterFile, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
+import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { Bootstrapper } from './bootstrap.js'
@@ -25,8 +25,8 @@ import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
 import { startReplication } from './replication.js'
+import { loadRoster, SiteRoles } from './roles.js'
 import type { ReplicaManager } from '../replicas/index.js'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
@@ -36,15 +36,6 @@ export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
 
 /** The node's LevelDB; modules take sublevels of it. */
 export type NodeDatabase = Level<string, Uint8Array>
-
-/** The signed roster named by the config, checked against the pinned authorities if any. */
-async function loadRoster (config: HospitalConfig): Promise<MemberDirectory> {
-  const file = config.roster as string
-  const trust = config.federationAuthorities === undefined
-    ? undefined
-    : { keys: config.federationAuthorities.keys.map(k => new Uint8Array(Buffer.from(k, 'hex'))).sort(Buffer.compare), threshold: config.federationAuthorities.threshold }
-  return new LiveRoster(openRosterFile(await readFile(file, 'utf8'), trust))
-}
 
 export interface HospitalNodeOptions {
   /** The series this site is master of (default: the registry). */
@@ -100,25 +91,12 @@ export class HospitalNode {
     return signerFromSeed(this.identity.privateKey.raw.subarray(0, 32))
   }
 
-  private isMember (peer: string): boolean {
-    return this.members.isMember(peerIdFromString(peer))
-  }
-
-  /** Storage-role sites may hold replicas; with a plain member list, every member may. */
-  private isStorage (peer: string): boolean {
-    const m = this.members as MemberDirectory & { isStorage?: (p: { toString: () => string }) => boolean }
-    return m.isStorage?.(peer) ?? this.isMember(peer)
-  }
-
-  private storageSites (): string[] {
-    const m = this.members as MemberDirectory & { storageSites?: () => string[] }
-    return (m.storageSites?.() ?? this.config.members).filter(p => p !== this.identity?.peerId.toString())
-  }
-
-  /** Peer ids of the member sites offering metadata (roster `trusted` sites, or the config's members). */
   metadataSites (): string[] {
-    const m = this.members as MemberDirectory & { trustedSites?: () => string[] }
-    return m.trustedSites?.() ?? this.config.members
+    return this.roles.metadataSites()
+  }
+
+  private get roles (): SiteRoles {
+    return new SiteRoles(this.members, this.config.members)
   }
 
   /** Keeps the replicas of the images this site masters. */
@@ -244,7 +222,7 @@ export class HospitalNode {
       publish: async (input) => { await this.localization.publishLfn(input) },
       records: registryRecords({ edge, site: config.name, resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs) }),
       findRevocation: async (id) => await this.localization.findRevocation(id),
-      members: { isMember: peer => this.isMember(peer), isStorage: peer => this.isStorage(peer) },
+      members: { isMember: peer => this.roles.isMember(peer), isStorage: peer => this.roles.isStorage(peer) },
       resolveLfn: async lfn => await this.localization.resolveLfn(lfn),
       site: config.name,
       fetchChunks: async options => await this.libp2p.services.chunks.fetch(options),
@@ -299,7 +277,7 @@ export class HospitalNode {
       peerId: libp2p.peerId,
       privateKey: this.identity.privateKey,
       replicationFactor: config.replicationFactor,
-      storageSites: () => this.storageSites(),
+      storageSites: () => this.roles.storageSites(libp2p.peerId.toString()),
       dataPlane,
       localization,
       replicate: libp2p.services.replicate,
