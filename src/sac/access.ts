@@ -20,8 +20,8 @@ import { AccessDeniedError, messageOf } from './errors.js'
 import type { ReasonCode } from './errors.js'
 import { checkInvocation, ReplayCache } from './invocation.js'
 import { SAC_RECORD } from './record-types.js'
-import { equalBytes } from './validate.js'
-import { parseDescriptor, resourceMatches } from './selector.js'
+import { coverageProblem } from './coverage.js'
+import { parseDescriptor } from './selector.js'
 import type { ResourceDescriptor } from './selector.js'
 
 export interface AccessRequest {
@@ -101,8 +101,6 @@ export interface AccessControlInit {
   maxMembershipLifetimeS?: number
   logger?: Logger
 }
-
-const sameKey = equalBytes
 
 const abilitySet: ReadonlySet<string> = new Set(ABILITIES)
 
@@ -190,14 +188,9 @@ export class AccessControl {
       base.subject = keyId(chain.subject)
       base.purpose = chain.leaf.purpose
       if (chain.leaf.id !== invocation.proofId) return deny('BROKEN_CHAIN', 'the invocation names another leaf certificate')
-      const { owner, custodian } = request.resource
-      if (!sameKey(chain.subject, owner) && (custodian === undefined || !sameKey(chain.subject, custodian))) {
-        return deny('RESOURCE_MISMATCH', 'the chain\'s subject has no authority over this resource')
-      }
-      // The effective resource is the intersection of every link's (see selector.ts).
-      for (const [i, cert] of chain.certificates.entries()) {
-        if (!resourceMatches(cert.resource, request.resource)) return deny('RESOURCE_MISMATCH', 'resource outside the certificate', i)
-      }
+      const problem = coverageProblem(chain.subject, chain.certificates, request.resource)
+      if (problem === 'subject') return deny('RESOURCE_MISMATCH', 'the chain\'s subject has no authority over this resource')
+      if (problem !== undefined) return deny('RESOURCE_MISMATCH', 'resource outside the certificate', problem)
       if (!grants(chain.leaf.abilities, request.ability)) return deny('ABILITY_MISSING', `the chain does not grant ${request.ability}`)
       return {
         ...base,

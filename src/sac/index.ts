@@ -114,3 +114,4 @@ export {
   createKeyFile, InsecureKeyFileError, keyFilePath, KeyFileError, listKeyFiles, loadKeyFile, resolveKeyFile, KEY_DIR_MODE,
   KEY_FILE_FORMAT, KEY_FILE_MODE, KEY_LABEL, type KeyFile, type KeyInfo
 } from './keys-file.js'
+export { coverageProblem, type CoverageProblem } from './coverage.js'

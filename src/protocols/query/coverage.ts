@@ -16,7 +16,7 @@
  * record's owner or custodian, and every link's resource matches it (the
  * effective resource is the intersection of all links, selector.ts).
  */
-import { resourceMatches, type Certificate, type ResourceDescriptor, type Selector } from '../../sac/index.js'
+import { coverageProblem, type Certificate, type ResourceDescriptor, type Selector } from '../../sac/index.js'
 import { QUERY_CONTENT_ID } from './constants.js'
 
 const same = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(a, b) === 0
@@ -87,8 +87,5 @@ export function witnessOf (certificates: readonly Certificate[], custodian: Uint
 /** Whether a verified chain (root first) covers a record: the resource rule of `AccessControl.evaluate`. */
 export function covers (certificates: readonly Certificate[], record: ResourceDescriptor): boolean {
   const leaf = certificates[certificates.length - 1]
-  if (leaf === undefined) return false
-  const { owner, custodian } = record
-  if (!same(leaf.subject, owner) && (custodian === undefined || !same(leaf.subject, custodian))) return false
-  return certificates.every(c => resourceMatches(c.resource, record))
+  return leaf !== undefined && coverageProblem(leaf.subject, certificates, record) === undefined
 }

@@ -12,7 +12,7 @@
  * a whole holds (links, times, revocations, audience, ability) is what the
  * one access check establishes before any candidate is ranked.
  */
-import { grants, openCertificate, resourceMatches, type Certificate, type ResourceDescriptor } from '../../sac/index.js'
+import { coverageProblem, grants, openCertificate, type Certificate, type ResourceDescriptor } from '../../sac/index.js'
 
 export interface Coverage {
   /** Root issuer: whose authority the chain carries. */
@@ -25,8 +25,6 @@ export interface Coverage {
   /** True when the chain's resource covers the series. */
   covers: (resource: ResourceDescriptor) => boolean
 }
-
-const same = (a: Uint8Array, b: Uint8Array | undefined): boolean => b instanceof Uint8Array && Buffer.compare(a, b) === 0
 
 /** Opens the links of `chain` (root first); throws the sac errors on a link that does not open. */
 export function chainCoverage (chain: readonly Uint8Array[]): Coverage {
@@ -42,8 +40,7 @@ export function chainCoverage (chain: readonly Uint8Array[]): Coverage {
     metaRead: grants(leaf.abilities, 'meta/read'),
     covers: (resource) => {
       try {
-        if (!same(subject, resource.owner) && !same(subject, resource.custodian)) return false
-        return certificates.every(c => resourceMatches(c.resource, resource))
+        return coverageProblem(subject, certificates, resource) === undefined
       } catch {
         // a malformed local descriptor covers nothing
         return false
