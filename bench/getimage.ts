@@ -76,9 +76,17 @@ async function getscu (study: string, series: string, out: string): Promise<numb
   return ms
 }
 
-async function timedGet (lfn: string, out: string): Promise<number> {
+/** Requester-side steps of the last timed getImage of each kind: ms from start to each step's first event. */
+const requesterSteps: Record<string, Record<string, number>> = {}
+
+async function timedGet (lfn: string, out: string, kind?: string): Promise<number> {
   const t = performance.now()
-  await getImage(c, wallet(), lfn, { out })
+  const steps: Record<string, number> = {}
+  await getImage(c, wallet(), lfn, {
+    out,
+    onProgress: (e) => { if (steps[e.step] === undefined) steps[e.step] = round(performance.now() - t, 1) }
+  })
+  if (kind !== undefined) requesterSteps[kind] = steps
   const ms = performance.now() - t
   await rm(out, { force: true })
   return ms
@@ -117,15 +125,15 @@ try {
     const order = r % 2 === 0 ? ['ours', 'getscu'] as const : ['getscu', 'ours'] as const
     for (const side of order) {
       if (side === 'getscu') t.getscu.push(await getscu(s.study, s.series, join(root, `getscu-${r}`)))
-      else t.fullMiss.push(await timedGet(s.lfn, out))
+      else t.fullMiss.push(await timedGet(s.lfn, out, 'full miss'))
     }
     for (let i = 0; i < HITS; i++) {
-      t.imageHit.push(await timedGet(s.lfn, out))
+      t.imageHit.push(await timedGet(s.lfn, out, 'image-cache hit'))
       t.prepareHit.push(await timedPrepare(s.lfn, true))
     }
     // Slices stay in A's slice store; only the assembled image goes.
     await a.dataPlane.cache.images.invalidate(s.lfn)
-    t.sliceHit.push(await timedGet(s.lfn, out))
+    t.sliceHit.push(await timedGet(s.lfn, out, 'slice-cache hit'))
     await a.dataPlane.cache.images.invalidate(s.lfn)
     t.prepareSliceHit.push(await timedPrepare(s.lfn, false))
   }
@@ -161,6 +169,8 @@ printTable(`getImage latency, ms (${ROUNDS} series of ${SLICES} × ${SIZE}² CT 
 printTable('full miss at A alone: ms from prepare() start to the first event of each step', [
   Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)]))
 ])
+printTable('getImage at C: ms from the call to the first event of each step (last round)',
+  Object.entries(requesterSteps).map(([kind, steps]) => ({ kind, ...steps })))
 const med = (x: number[]): number => round(summarize(x).median, 1)
 printResult({
   bench: 'getimage',
@@ -174,6 +184,7 @@ printResult({
   prepareSliceHitMs: med(t.prepareSliceHit),
   imageHitMs: med(t.imageHit),
   prepareHitMs: round(summarize(t.prepareHit).median, 2),
+  requesterSteps,
   prepareFullMissSteps: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)])),
   ratio: round(summarize(t.fullMiss).median / summarize(t.getscu).median, 2)
 })

@@ -10,10 +10,13 @@
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { finished } from 'node:stream/promises'
+import { Readable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import { createGzip } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
+import { DEFAULT_GZIP_LEVEL } from '../assembly/index.js'
 import type { HospitalNode } from '../node/index.js'
 import { chunkArguments } from '../node/data-plane.js'
 import {
@@ -30,11 +33,13 @@ export type GetImageEvent =
   | { step: 'locate', master: string, version: number }
   | { step: 'prepare', cached: boolean | undefined }
   | { step: 'fetch', chunks: number, totalChunks: number, bytes: number, sources: number, from?: string }
+  | { step: 'key' }
+  | { step: 'fetched', sources: number }
   | { step: 'decrypt' }
   | { step: 'done', bytes: number, ms: number }
 
 export interface GetImageOptions {
-  /** Where to write the volume (`.nii.gz`). */
+  /** Where to write the volume: `.nii`, or `.nii.gz` to have it compressed here. */
   out: string
   signal?: AbortSignal
   onProgress?: (event: GetImageEvent) => void
@@ -50,43 +55,108 @@ export interface GetImageResult {
   ms: number
 }
 
+/** Images up to this size are downloaded into memory; larger ones go to resumable chunk files. */
+export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
+
+/** Where the sealed chunks of one download are kept until decrypted. */
+interface Downloads extends ChunkSink {
+  read: (index: number) => Promise<Uint8Array>
+  remove: () => Promise<void>
+}
+
 /** Chunk files of one content id under the node's download folder: a resumable sink. */
-function fileSink (dir: string): ChunkSink & { path: (i: number) => string } {
+async function fileDownloads (dir: string): Promise<Downloads> {
+  await mkdir(dir, { recursive: true, mode: 0o700 })
   const path = (i: number): string => join(dir, `chunk-${i}`)
   return {
-    path,
     has: async (i) => await stat(path(i)).then(() => true, () => false),
     put: async (i, bytes) => {
       const tmp = `${path(i)}.part`
       await writeFile(tmp, bytes, { mode: 0o600 })
       await rename(tmp, path(i))
+    },
+    read: async (i) => new Uint8Array(await readFile(path(i))),
+    remove: async () => { await rm(dir, { recursive: true, force: true }) }
+  }
+}
+
+/** A small image's chunks in memory (bounded by IN_MEMORY_IMAGE_BYTES plus one chunk per source in flight). */
+function memoryDownloads (): Downloads {
+  const chunks = new Map<number, Uint8Array>()
+  return {
+    has: async (i) => chunks.has(i),
+    put: async (i, bytes) => { chunks.set(i, bytes) },
+    read: async (i) => {
+      const bytes = chunks.get(i)
+      if (bytes === undefined) throw new Error(`chunk ${i} missing after the transfer`)
+      chunks.delete(i)
+      return bytes
+    },
+    remove: async () => { chunks.clear() }
+  }
+}
+
+/** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
+async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
+  async function * sealed (): AsyncGenerator<SealedChunk> {
+    for (let index = 0; index < manifest.chunks.length; index++) {
+      yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
     }
+  }
+  let total = 0
+  async function * plain (): AsyncGenerator<Uint8Array> {
+    for await (const piece of openStream(sealed(), dataKey, manifest, signal === undefined ? {} : { signal })) {
+      total += piece.byteLength
+      yield piece
+    }
+  }
+  const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
+  try {
+    const file = createWriteStream(tmp, { mode: 0o600 })
+    const steps = /\.gz$/i.test(out)
+      ? pipeline(Readable.from(plain()), createGzip({ level: DEFAULT_GZIP_LEVEL }), file)
+      : pipeline(Readable.from(plain()), file)
+    await steps
+    await rename(tmp, out)
+    return total
+  } catch (err) {
+    await rm(tmp, { force: true })
+    throw err
   }
 }
 
 export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string, options: GetImageOptions): Promise<GetImageResult> {
   const started = performance.now()
   const { signal, onProgress } = options
+  const abortable = signal === undefined ? {} : { signal }
   const self = node.peerId.toString()
   let step = 'locate'
+  let downloads: Downloads | undefined
   try {
-    const record = await node.localization.resolveLfn(lfn, { fresh: true, ...(signal === undefined ? {} : { signal }) })
+    // A cached record is enough: the master is fixed for an LFN, and it answers
+    // `prepare` with its current version, whose manifest it signs.
+    const record = await node.localization.resolveLfn(lfn, abortable)
     onProgress?.({ step: 'locate', master: record.master, version: record.version })
     const master = peerIdFromString(record.master)
+    const atMaster = master.equals(node.peerId)
     const custodian = master.publicKey?.raw
     const chain = custodian === undefined ? undefined : wallet.chainFor(custodian, 'image/read')
     if (chain === undefined) throw new DeniedError('NO_CERTIFICATE')
     const auth = (server: PeerId, command: string, args: Uint8Array): Uint8Array =>
       wallet.authorization(chain, { audience: server.toString(), origin: self, command, args })
+    const holdersOf = async (contentId: Uint8Array): Promise<PeerId[]> =>
+      await node.localization.findHolders(contentIdToCid(contentId), abortable).catch(() => [])
+    // The record names the content prepared last: look its holders up while the master prepares.
+    const announced = !atMaster && record.contentId.length > 0 ? holdersOf(record.contentId) : undefined
 
     step = 'prepare'
     let manifestBytes: Uint8Array
-    if (master.equals(node.peerId)) {
-      const prepared = await node.dataPlane.pipeline.prepare(lfn, signal === undefined ? {} : { signal })
+    if (atMaster) {
+      const prepared = await node.dataPlane.pipeline.prepare(lfn, abortable)
       manifestBytes = prepared.manifest
       onProgress?.({ step: 'prepare', cached: prepared.cached })
     } else {
-      const prepared = await node.libp2p.services.image.prepare(master, { lfn, auth: auth(master, 'image/prepare', imageArguments(lfn)) }, signal === undefined ? {} : { signal })
+      const prepared = await node.libp2p.services.image.prepare(master, { lfn, auth: auth(master, 'image/prepare', imageArguments(lfn)) }, abortable)
       manifestBytes = prepared.manifest
       onProgress?.({ step: 'prepare', cached: undefined })
     }
@@ -94,87 +164,75 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const contentIdHex = Buffer.from(manifest.merkleRoot).toString('hex')
 
     step = 'fetch'
-    const downloads = join(node.config.dataDir, 'downloads', contentIdHex)
-    await mkdir(downloads, { recursive: true, mode: 0o700 })
-    const sink = fileSink(downloads)
     const sources: Record<string, number> = {}
-    if (master.equals(node.peerId)) {
+    let dataKey: Uint8Array
+    let read: (index: number) => Promise<Uint8Array>
+    let release = (): void => {}
+    if (atMaster) {
       // The master reads its own cache: nothing to transfer.
       const lease = await node.dataPlane.cache.images.get(lfn, manifest.version)
       if (lease === undefined) throw new Error('prepared image vanished from the cache')
-      try {
-        for (let i = 0; i < manifest.chunks.length; i++) await sink.put(i, new Uint8Array(await readFile(lease.chunkPath(String(i)))))
-      } finally {
-        lease.release()
-      }
+      release = () => { lease.release() }
+      read = async (i) => new Uint8Array(await readFile(lease.chunkPath(String(i))))
       sources[self] = manifest.chunks.length
-    } else {
-      let holders: PeerId[] = [master]
-      try {
-        holders = await node.localization.findHolders(contentIdToCid(manifest.merkleRoot), signal === undefined ? {} : { signal })
-      } catch {}
-      if (!holders.some(h => h.equals(master))) holders.unshift(master)
-      const others = holders.filter(h => !h.equals(node.peerId))
-      let done = 0
-      let bytes = 0
-      const result = await node.libp2p.services.chunks.fetch({
-        contentId: manifest.merkleRoot,
-        chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
-        sources: others,
-        sink,
-        auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
-        ...(signal === undefined ? {} : { signal }),
-        onProgress: (e) => {
-          if (e.type !== 'chunk') return
-          done++
-          bytes += e.bytes
-          onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: others.length, from: e.from.toString() })
-        }
-      })
-      for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
-    }
-
-    step = 'key'
-    const recipient = generateRecipientKeyPair()
-    let dataKey: Uint8Array
-    if (master.equals(node.peerId)) {
+      step = 'key'
       const stored = await node.dataPlane.keys.get(lfn, manifest.version)
       if (stored === undefined) throw new Error('no data key for the prepared version')
       dataKey = stored.dataKey
     } else {
-      const wrapped = await node.libp2p.services.keys.request(master, {
-        lfn, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(lfn, manifest.version, recipient.publicKey))
-      }, signal === undefined ? {} : { signal })
+      let holders = announced !== undefined && Buffer.from(record.contentId).equals(manifest.merkleRoot)
+        ? await announced
+        : await holdersOf(manifest.merkleRoot)
+      if (!holders.some(h => h.equals(master))) holders = [master, ...holders]
+      const others = holders.filter(h => !h.equals(node.peerId))
+      const sink = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
+        ? memoryDownloads()
+        : await fileDownloads(join(node.config.dataDir, 'downloads', contentIdHex))
+      downloads = sink
+      read = sink.read
+      let done = 0
+      let bytes = 0
+      const recipient = generateRecipientKeyPair()
+      // The key is asked for while the chunks flow: both come from the master's side.
+      const [result, wrapped] = await Promise.all([
+        node.libp2p.services.chunks.fetch({
+          contentId: manifest.merkleRoot,
+          chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
+          sources: others,
+          sink,
+          auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
+          ...abortable,
+          onProgress: (e) => {
+            if (e.type !== 'chunk') return
+            done++
+            bytes += e.bytes
+            onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: others.length, from: e.from.toString() })
+          }
+        }),
+        node.libp2p.services.keys.request(master, {
+          lfn, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(lfn, manifest.version, recipient.publicKey))
+        }, abortable).then(wrapped => { onProgress?.({ step: 'key' }); return wrapped }, (err: unknown) => { step = 'key'; throw err })
+      ])
+      onProgress?.({ step: 'fetched', sources: others.length })
+      for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
+      step = 'key'
       dataKey = await unwrapDataKey(wrapped, recipient.privateKey, { fileId: lfn, version: manifest.version })
     }
 
     step = 'decrypt'
     onProgress?.({ step: 'decrypt' })
-    async function * sealed (): AsyncGenerator<SealedChunk> {
-      for (let index = 0; index < manifest.chunks.length; index++) {
-        yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: new Uint8Array(await readFile(sink.path(index))) }
-      }
-    }
-    const tmp = `${options.out}.${randomBytes(6).toString('hex')}.part`
-    let total = 0
+    let total: number
     try {
-      const out = createWriteStream(tmp, { mode: 0o600 })
-      for await (const piece of openStream(sealed(), dataKey, manifest, signal === undefined ? {} : { signal })) {
-        total += piece.byteLength
-        if (!out.write(piece)) await new Promise<void>(resolve => { out.once('drain', () => { resolve() }) })
-      }
-      out.end()
-      await finished(out)
-      await rename(tmp, options.out)
-    } catch (err) {
-      await rm(tmp, { force: true })
-      throw err
+      total = await writeDecrypted(read, manifest, dataKey, options.out, signal)
+    } finally {
+      release()
     }
-    await rm(downloads, { recursive: true, force: true })
+    await downloads?.remove()
     const ms = performance.now() - started
     onProgress?.({ step: 'done', bytes: total, ms })
     return { lfn, version: manifest.version, master: record.master, bytes: total, sources, ms }
   } catch (err) {
+    // File downloads are kept for a resumed attempt; memory ones go with `downloads`.
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)
   }

@@ -1,7 +1,7 @@
 /**
  * The audit log: every access decision (allow and deny) appended to a
  * hash-chained log in LevelDB with synced writes. The head (last sequence
- * number and hash) is signed with the node's key on every append, so removing
+ * number and hash) is signed with the node's key on every synced batch, so removing
  * entries at the end is detected too — unless the whole log is rolled back to
  * an earlier signed state, which only an external copy of the head can reveal
  * (`verify()` returns the head so operators can record it elsewhere).
@@ -50,10 +50,21 @@ const HEAD_KEY = 'head'
 const ENTRY_PREFIX = 'e:'
 const entryKey = (seq: number): string => `${ENTRY_PREFIX}${seq.toString().padStart(16, '0')}`
 
+interface Pending {
+  decision: AuditDecision
+  resolve: (stored: StoredEntry) => void
+  reject: (err: unknown) => void
+}
+
+/** Most entries written in one synced batch (group commit). */
+const MAX_GROUP = 256
+
 export class AuditLog {
   private readonly init: AuditLogInit
-  /** Appends are serialized: each entry needs the hash of the one before. */
-  private tail: Promise<unknown> = Promise.resolve()
+  /** Decisions waiting for the next synced batch. */
+  private pending: Pending[] = []
+  /** The batch being written, if any: appends made meanwhile go in the next one. */
+  private writing?: Promise<void>
 
   constructor (init: AuditLogInit) {
     this.init = init
@@ -66,28 +77,52 @@ export class AuditLog {
     return { seq, hash }
   }
 
-  /** Appends one decision; resolves once it is durably written. */
+  /**
+   * Appends one decision; resolves once it is durably written. Appends made
+   * while a batch is being synced are chained and written together in the
+   * next one (group commit: one fsync and one head signature for all of them,
+   * so a busy node does not queue behind one fsync per decision).
+   */
   async append (decision: AuditDecision): Promise<StoredEntry> {
     checkDecision(decision)
-    const run = this.tail.then(async () => await this.write(decision))
-    this.tail = run.catch(() => {})
-    return await run
+    return await new Promise<StoredEntry>((resolve, reject) => {
+      this.pending.push({ decision, resolve, reject })
+      this.writing ??= this.drain()
+    })
   }
 
-  private async write (decision: AuditDecision): Promise<StoredEntry> {
-    const head = await this.head()
-    const entry: AuditEntry = {
-      ...decision,
-      chain: [...decision.chain],
-      seq: head === undefined ? 1 : head.seq + 1,
-      time: this.init.now?.() ?? Date.now(),
-      prev: head?.hash ?? ''
+  private async drain (): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const group = this.pending.splice(0, MAX_GROUP)
+        try {
+          const stored = await this.write(group.map(p => p.decision))
+          group.forEach((p, i) => { p.resolve(stored[i] as StoredEntry) })
+        } catch (err) {
+          for (const p of group) p.reject(err)
+        }
+      }
+    } finally {
+      this.writing = undefined
     }
-    const stored: StoredEntry = { entry, hash: hashEntry(entry) }
-    const sig = await this.init.signer.sign(headMessage(entry.seq, stored.hash))
+  }
+
+  private async write (decisions: AuditDecision[]): Promise<StoredEntry[]> {
+    const head = await this.head()
+    let seq = head?.seq ?? 0
+    let prev = head?.hash ?? ''
+    const time = this.init.now?.() ?? Date.now()
+    const stored: StoredEntry[] = decisions.map(decision => {
+      const entry: AuditEntry = { ...decision, chain: [...decision.chain], seq: ++seq, time, prev }
+      const s: StoredEntry = { entry, hash: hashEntry(entry) }
+      prev = s.hash
+      return s
+    })
+    const last = stored[stored.length - 1] as StoredEntry
+    const sig = await this.init.signer.sign(headMessage(last.entry.seq, last.hash))
     await this.init.store.batch([
-      { type: 'put', key: entryKey(entry.seq), value: encodeStored(stored) },
-      { type: 'put', key: HEAD_KEY, value: encodeCbor({ seq: entry.seq, hash: stored.hash, sig }) }
+      ...stored.map(s => ({ type: 'put' as const, key: entryKey(s.entry.seq), value: encodeStored(s) })),
+      { type: 'put', key: HEAD_KEY, value: encodeCbor({ seq: last.entry.seq, hash: last.hash, sig }) }
     ], { sync: true })
     return stored
   }

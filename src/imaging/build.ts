@@ -69,7 +69,9 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
 
     const volume = await r.tool('assemble', async (s) => {
       emit({ step: 'assemble' })
-      const out = join(work, 'volume.nii.gz')
+      // Uncompressed: the payload is encrypted (incompressible) next, and gzip would cost more CPU
+      // than the LAN saves; a requester who wants .nii.gz compresses on arrival.
+      const out = join(work, 'volume.nii')
       await writeVolume(sources(files), out, { sidecar: false, signal: s.signal })
       s.signal.throwIfAborted()
       return out

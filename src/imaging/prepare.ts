@@ -12,7 +12,7 @@
  * with its undo (src/imaging/compensations.ts). A failure gives one
  * `PrepareError` naming the step and leaves nothing behind.
  *
- * The volume leaves the site as NIfTI (.nii.gz) only: voxels and geometry,
+ * The volume leaves the site as NIfTI (.nii) only: voxels and geometry,
  * no DICOM header, so no identifying attribute can travel with it; the JSON
  * sidecar (descriptive acquisition metadata) stays here.
  */

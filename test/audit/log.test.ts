@@ -96,4 +96,48 @@ describe('audit log', () => {
     await expect(log.append({ ...decision(1), reason: 'x'.repeat(1000) })).rejects.toMatchObject({ name: 'AuditEntryError' })
     expect((await log.verify()).entries).toBe(0)
   })
+
+  it('writes concurrent appends together (group commit), in append order, chained and verifiable', async () => {
+    const inner = store()
+    let batches = 0
+    const counting = {
+      get: async (k: string) => await inner.get(k),
+      batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
+        batches++
+        expect(options?.sync).toBe(true)
+        await inner.batch(ops, options)
+      },
+      iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
+    }
+    const grouped = new AuditLog({ store: counting, signer: signerOf(key) })
+    const stored = await Promise.all(Array.from({ length: 40 }, async (_, i) => await grouped.append(decision(i))))
+    expect(stored.map(s => s.entry.seq)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1))
+    expect(stored.map(s => s.entry.resource)).toEqual(Array.from({ length: 40 }, (_, i) => `lfn-${i}`))
+    expect(batches).toBeLessThan(40)
+    expect(batches).toBeGreaterThanOrEqual(1)
+    const report = await grouped.verify()
+    expect(report).toMatchObject({ ok: true, entries: 40, head: { seq: 40, hash: stored[39]?.hash } })
+    // A later single append continues the chain.
+    const next = await grouped.append(decision(99))
+    expect(next.entry).toMatchObject({ seq: 41, prev: stored[39]?.hash })
+  })
+
+  it('fails every append of a batch whose write fails, and keeps working afterwards', async () => {
+    const inner = store()
+    let fail = true
+    const flaky = {
+      get: async (k: string) => await inner.get(k),
+      batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
+        if (fail) throw new Error('disk full')
+        await inner.batch(ops, options)
+      },
+      iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
+    }
+    const log2 = new AuditLog({ store: flaky, signer: signerOf(key) })
+    const results = await Promise.allSettled([log2.append(decision(1)), log2.append(decision(2))])
+    expect(results.map(r => r.status)).toEqual(['rejected', 'rejected'])
+    fail = false
+    expect((await log2.append(decision(3))).entry.seq).toBe(1)
+    expect((await log2.verify()).ok).toBe(true)
+  })
 })
