@@ -105,7 +105,7 @@ describe('audit log', () => {
       batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
         batches++
         expect(options?.sync).toBe(true)
-        await inner.batch(ops, options)
+        await inner.batch(ops, options ?? {})
       },
       iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
     }
@@ -129,7 +129,7 @@ describe('audit log', () => {
       get: async (k: string) => await inner.get(k),
       batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
         if (fail) throw new Error('disk full')
-        await inner.batch(ops, options)
+        await inner.batch(ops, options ?? {})
       },
       iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
     }
