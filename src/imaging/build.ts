@@ -62,10 +62,15 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     return path
   })
   try {
-    const files = await r.tool('slices', async (s) => await deps.slices.ensure(info, {
-      signal: s.signal,
-      onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) }
-    }))
+    const files = await r.tool('slices', async (s) => {
+      // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
+      const missing = await deps.slices.missing?.(info) ?? []
+      if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn, keys: missing })
+      return await deps.slices.ensure(info, {
+        signal: s.signal,
+        onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) }
+      })
+    })
 
     const volume = await r.tool('assemble', async (s) => {
       emit({ step: 'assemble' })

@@ -12,17 +12,23 @@ import type { ImageCache } from '../cache/images.js'
 import type { ContentIndex } from './chunk-store.js'
 import { COMPENSATION } from './constants.js'
 import type { DataKeys } from './keystore.js'
+import type { SliceProvider } from './types.js'
 
 export interface WorkDirData { path: string }
 export interface ImageData { lfn: string, version: number, manifestSha256: string }
 export interface KeyData { lfn: string, version: number, contentId: string }
 export interface IndexData { contentId: string }
+export interface SlicesData { lfn: string, keys: string[] }
+
+/** Most instance keys one compensation record may name (a series is at most this many objects). */
+const MAX_EVICT_KEYS = 100_000
 
 export interface PrepareCompensations {
   workDir: Compensation<WorkDirData>
   image: Compensation<ImageData>
   key: Compensation<KeyData>
   index: Compensation<IndexData>
+  slices: Compensation<SlicesData>
 }
 
 const HEX64 = /^[0-9a-f]{64}$/
@@ -52,6 +58,7 @@ export interface CompensationTargets {
   images: ImageCache
   keys: DataKeys
   index: ContentIndex
+  slices: SliceProvider
 }
 
 export function registerCompensations (engine: TxEngine, t: CompensationTargets): PrepareCompensations {
@@ -96,6 +103,16 @@ export function registerCompensations (engine: TxEngine, t: CompensationTargets)
       await t.index.delete(contentId)
     }, {
       parse: (data) => ({ contentId: hex64(record(data).contentId, 'content id') })
+    }),
+    slices: engine.compensation<SlicesData>(COMPENSATION.slices, async ({ lfn, keys }) => {
+      await t.slices.evict?.(lfn, keys)
+    }, {
+      parse: (data) => {
+        const d = record(data)
+        if (typeof d.lfn !== 'string' || d.lfn.length === 0 || d.lfn.length > 128) throw new TypeError('bad lfn')
+        if (!Array.isArray(d.keys) || d.keys.length > MAX_EVICT_KEYS || !d.keys.every(k => typeof k === 'string' && k.length > 0 && k.length <= 256)) throw new TypeError('bad instance keys')
+        return { lfn: d.lfn, keys: d.keys as string[] }
+      }
     })
   }
 }

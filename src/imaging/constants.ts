@@ -20,7 +20,8 @@ export const COMPENSATION = {
   workDir: 'imaging.workdir.rm',
   image: 'imaging.image.del',
   key: 'imaging.key.del',
-  index: 'imaging.index.del'
+  index: 'imaging.index.del',
+  slices: 'imaging.slices.evict'
 } as const
 
 /** The named steps of a preparation, as `PrepareError.step` and `TransactionError.step.name` give them. */

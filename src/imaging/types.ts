@@ -29,6 +29,14 @@ export interface SliceProgress {
 /** The DICOM side: brings the instances of a series onto local disk (slice cache, else PACS). */
 export interface SliceProvider {
   ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void }) => Promise<Array<{ name: string, path: string }>>
+  /**
+   * The instances `ensure` would have to fetch (keys), so that a preparation
+   * that fails can `evict` exactly those again: a failed getImage leaves no
+   * slice it brought in behind. Providers without a fetch omit both.
+   */
+  missing?: (series: SeriesInfo) => Promise<string[]>
+  /** Removes the fetched copies of these instances (idempotent; masters are never touched). */
+  evict?: (lfn: string, keys: string[]) => Promise<void>
 }
 
 /** The result of preparing an image: what a requester needs to fetch it. */

@@ -67,6 +67,18 @@ export function registrySlices (edge: StandaloneEdge): SliceProvider {
         if (i.file === undefined) throw new Error(`slice ${i.key} of ${series.lfn} is still missing`)
         return { name: i.key, path: edge.store.absolute(i.file) }
       })
+    },
+    missing: async (series) => (await edge.registry.instances(series.lfn)).filter(i => i.file === undefined).map(i => i.key),
+    evict: async (lfn, keys) => {
+      const record = await edge.registry.get(lfn)
+      // Only copies of what the PACS holds: instances received here are masters.
+      if (record?.origin !== 'pacs') return
+      const wanted = new Set(keys)
+      for (const i of await edge.registry.instances(lfn)) {
+        if (!wanted.has(i.key) || i.file === undefined) continue
+        await edge.registry.dropFile(lfn, i.key)
+        await edge.store.remove(i.file)
+      }
     }
   }
 }

@@ -125,7 +125,7 @@ describe('chunk protocol over real TCP', () => {
     expect(server.services.chunks.stats.denied).toBe(1)
   })
 
-  it('answers BUSY beyond its capacity', async () => {
+  it('answers BUSY beyond its capacity; a requester not willing to wait drops the source', async () => {
     const p = payload(8, 1024)
     const server = await serving(p, { delayMs: 200 }, allow, { maxConcurrent: 1 })
     const me = await client(server)
@@ -133,10 +133,28 @@ describe('chunk protocol over real TCP', () => {
     const slow = me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth })
     await new Promise(resolve => setTimeout(resolve, 100))
     const busy = await me.services.chunks.fetch({
-      contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth, onProgress: e => { if (e.type === 'source-dropped') events.push(e.reason) }
+      contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth, busyRetries: 0, onProgress: e => { if (e.type === 'source-dropped') events.push(e.reason) }
     }).catch(e => e)
     expect(busy.name).toBe('MissingChunksError')
     expect(events).toEqual(['busy'])
+    await slow
+  })
+
+  it('a BUSY source is asked again after a pause, and the transfer completes', async () => {
+    const p = payload(8, 1024)
+    const server = await serving(p, { delayMs: 150 }, allow, { maxConcurrent: 1 })
+    const me = await client(server)
+    const events: string[] = []
+    const slow = me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth })
+    await new Promise(resolve => setTimeout(resolve, 50))
+    const sink = memorySink()
+    const result = await me.services.chunks.fetch({
+      contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink, auth, onProgress: e => { if (e.type === 'source-dropped') events.push(e.reason) }
+    })
+    expect(result.fetched).toBe(8)
+    expect(sink.chunks.size).toBe(8)
+    expect(events).toEqual([])
+    expect(server.services.chunks.stats.busy).toBeGreaterThanOrEqual(1)
     await slow
   })
 })

@@ -2,6 +2,7 @@
 import type { ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { CHUNKS_PROTOCOL, MAX_INBOUND_STREAMS, MAX_OUTBOUND_STREAMS } from './constants.js'
+import { PeerQueues } from '../peer-queues.js'
 import { fetchChunks, type FetchChunksOptions, type FetchChunksResult } from './fetch.js'
 import { ChunkServer, type ChunkServerStats } from './server.js'
 import type { ChunkAuthorizer, ChunkStore } from './types.js'
@@ -39,6 +40,9 @@ export class ChunkTransferService implements ChunkTransfer, Startable {
     this.server = new ChunkServer({ ...init, log: this.log })
   }
 
+  /** Batches beyond the outbound stream limit to one peer wait here rather than fail. */
+  private readonly outbound = new PeerQueues(MAX_OUTBOUND_STREAMS)
+
   get stats (): ChunkServerStats { return this.server.stats }
 
   async start (): Promise<void> {
@@ -56,7 +60,8 @@ export class ChunkTransferService implements ChunkTransfer, Startable {
     return await fetchChunks({
       ...options,
       log: this.log,
-      open: async (peer: PeerId, signal: AbortSignal) => await this.components.connectionManager.openStream(peer, CHUNKS_PROTOCOL, { signal })
+      open: async (peer: PeerId, signal: AbortSignal) => await this.components.connectionManager.openStream(peer, CHUNKS_PROTOCOL, { signal }),
+      slot: async (peer, job, signal) => await this.outbound.run(peer, job, signal)
     })
   }
 }

@@ -27,6 +27,10 @@ export const STALL_TIMEOUT_MS = 5_000
 /** Chunks asked of a source at first; doubled while it answers fast, up to the maximum. */
 export const INITIAL_BATCH = 4
 export const MAX_BATCH = 64
+/** A source answering BUSY is asked again this many times, after BUSY_BACKOFF_MS, doubling up to BUSY_BACKOFF_MAX_MS (±50 %). */
+export const BUSY_RETRIES = 8
+export const BUSY_BACKOFF_MS = 50
+export const BUSY_BACKOFF_MAX_MS = 2_000
 /** A batch answered faster than this makes the next batch twice as large. */
 export const FAST_BATCH_MS = 750
 

@@ -4,11 +4,14 @@
  * sources take more; a batch answered quickly doubles the source's next batch.
  * A source that stalls, fails, or sends a chunk whose hash is wrong is dropped
  * for this transfer and its unfinished chunks go back to the queue for the
- * others. Chunks the sink already holds are not fetched again (resume).
+ * others; a source that answers BUSY is asked again after a growing pause
+ * (BUSY_RETRIES times) before it is dropped. Chunks the sink already holds
+ * are not fetched again (resume).
  * Memory: one chunk per source in flight, plus the muxer's window.
  */
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
-import { FAST_BATCH_MS, INITIAL_BATCH, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
+import { BUSY_BACKOFF_MS, BUSY_BACKOFF_MAX_MS, BUSY_RETRIES, FAST_BATCH_MS, INITIAL_BATCH, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
 import { MissingChunksError } from './errors.js'
 import { fetchBatch } from './fetch-batch.js'
 import type { ChunkFetchEvent, ChunkRef, ChunkSink } from './types.js'
@@ -20,6 +23,8 @@ export interface FetchChunksOptions {
   sink: ChunkSink
   /** Opens a `/dm2/chunks/1.0.0` stream to a source. */
   open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>
+  /** Runs one batch (its stream's whole life) when the peer has a free stream slot; default: at once. */
+  slot?: <T>(peer: PeerId, job: () => Promise<T>, signal: AbortSignal) => Promise<T>
   /** The requester's invocation + certificate chain for one source (audience = that source). */
   auth: (peer: PeerId) => Promise<Uint8Array>
   log: Logger
@@ -28,6 +33,8 @@ export interface FetchChunksOptions {
   stallMs?: number
   initialBatch?: number
   maxBatch?: number
+  /** How many BUSY answers in a row a source may give before it is dropped (default BUSY_RETRIES). */
+  busyRetries?: number
 }
 
 export type DropReason = Extract<ChunkFetchEvent, { type: 'source-dropped' }>['reason']
@@ -84,6 +91,8 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
   const worker = async (peer: PeerId, report: SourceReport): Promise<void> => {
     const lacks = new Set<number>()
     let batchSize = options.initialBatch ?? INITIAL_BATCH
+    let busy = 0
+    const slot = options.slot ?? (async <T>(_peer: PeerId, job: () => Promise<T>): Promise<T> => await job())
     for (;;) {
       signal.throwIfAborted()
       const batch: number[] = []
@@ -104,39 +113,50 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
       const done = new Set<number>()
       const started = performance.now()
       let stream: Stream | undefined
+      let retryAfter: number | undefined
       try {
-        stream = await options.open(peer, signal)
-        const missing = await fetchBatch({
-          stream,
-          auth: await options.auth(peer),
-          contentId: options.contentId,
-          expected: new Map(batch.map(i => [i, ids.get(i) as Uint8Array])),
-          stallMs: options.stallMs ?? STALL_TIMEOUT_MS,
-          signal,
-          onChunk: async (index, bytes) => {
-            await sink.put(index, bytes)
-            done.add(index)
-            report.chunks++
-            report.bytes += bytes.byteLength
-            options.onProgress?.({ type: 'chunk', index, bytes: bytes.byteLength, from: peer })
-          }
-        })
+        const missing = await slot(peer, async () => {
+          stream = await options.open(peer, signal)
+          return await fetchBatch({
+            stream,
+            auth: await options.auth(peer),
+            contentId: options.contentId,
+            expected: new Map(batch.map(i => [i, ids.get(i) as Uint8Array])),
+            stallMs: options.stallMs ?? STALL_TIMEOUT_MS,
+            signal,
+            onChunk: async (index, bytes) => {
+              await sink.put(index, bytes)
+              done.add(index)
+              report.chunks++
+              report.bytes += bytes.byteLength
+              options.onProgress?.({ type: 'chunk', index, bytes: bytes.byteLength, from: peer })
+            }
+          })
+        }, signal)
+        busy = 0
         for (const i of missing) lacks.add(i)
         const elapsed = performance.now() - started
         if (elapsed < FAST_BATCH_MS) batchSize = Math.min(batchSize * 2, options.maxBatch ?? MAX_BATCH)
       } catch (err) {
         stream?.abort(err as Error)
         if (signal.aborted) throw signal.reason
-        report.dropped = dropReason(err as Error)
-        log('dropping source %p for this transfer: %s', peer, (err as Error).name)
-        options.onProgress?.({ type: 'source-dropped', peer, reason: report.dropped })
-        return
+        if ((err as Error).name === 'BusyError' && busy < (options.busyRetries ?? BUSY_RETRIES)) {
+          // Over capacity now, not failing: come back later, with jitter so that waiters spread out.
+          retryAfter = Math.min(BUSY_BACKOFF_MS * 2 ** busy, BUSY_BACKOFF_MAX_MS) * (0.5 + Math.random())
+          busy++
+        } else {
+          report.dropped = dropReason(err as Error)
+          log('dropping source %p for this transfer: %s', peer, (err as Error).name)
+          options.onProgress?.({ type: 'source-dropped', peer, reason: report.dropped })
+          return
+        }
       } finally {
         // What this source did not deliver goes back to the front of the queue.
         pending.unshift(...batch.filter(i => !done.has(i)))
         for (const i of batch) inFlight.delete(i)
         notify()
       }
+      if (retryAfter !== undefined) await sleep(retryAfter, undefined, { signal })
     }
   }
 

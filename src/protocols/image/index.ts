@@ -9,6 +9,7 @@ import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
+import { PeerQueues } from '../peer-queues.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
@@ -42,6 +43,8 @@ class ImageService implements ImageRequester, Startable {
   private readonly components: ImageComponents
   private readonly init: ImageServerInit
   private readonly log: Logger
+  /** Requests beyond the stream limit wait here rather than fail. */
+  private readonly outbound = new PeerQueues(MAX_STREAMS)
 
   constructor (components: ImageComponents, init: ImageServerInit) {
     this.components = components
@@ -86,8 +89,10 @@ class ImageService implements ImageRequester, Startable {
   }
 
   async prepare (peer: PeerId, request: { lfn: string, auth: Uint8Array }, options: AbortOptions = {}): Promise<{ version: number, manifest: Uint8Array }> {
-    const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
-    const body = await rpcCall(stream, { lfn: request.lfn, auth: request.auth }, IMAGE_LIMITS, options.signal)
+    const body = await this.outbound.run(peer, async () => {
+      const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
+      return await rpcCall(stream, { lfn: request.lfn, auth: request.auth }, IMAGE_LIMITS, options.signal)
+    }, options.signal)
     if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
     return { version: body.version, manifest: body.manifest }
   }

@@ -19,6 +19,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { wrapDataKey } from '../../privacy/payload/index.js'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
+import { PeerQueues } from '../peer-queues.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
@@ -80,6 +81,8 @@ class KeyReleaseService implements KeyRelease, Startable {
   private readonly components: KeyReleaseComponents
   private readonly init: KeyReleaseInit
   private readonly log: Logger
+  /** Requests beyond the stream limit wait here rather than fail. */
+  private readonly outbound = new PeerQueues(MAX_STREAMS)
 
   constructor (components: KeyReleaseComponents, init: KeyReleaseInit) {
     this.components = components
@@ -116,8 +119,10 @@ class KeyReleaseService implements KeyRelease, Startable {
   }
 
   async request (peer: PeerId, request: KeyRequest, options: AbortOptions = {}): Promise<Uint8Array> {
-    const stream = await this.components.connectionManager.openStream(peer, KEYS_PROTOCOL, options)
-    const body = await rpcCall(stream, { ...request }, KEYS_LIMITS, options.signal)
+    const body = await this.outbound.run(peer, async () => {
+      const stream = await this.components.connectionManager.openStream(peer, KEYS_PROTOCOL, options)
+      return await rpcCall(stream, { ...request }, KEYS_LIMITS, options.signal)
+    }, options.signal)
     if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > 1024) throw new ProtocolError('bad key release answer')
     return body.wrapped
   }
