@@ -2,7 +2,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { Level } from 'level'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { AuditLog, type AuditDecision, type AuditSigner } from '../../src/audit/index.js'
+import { AuditLog, type AuditDecision, type AuditSigner, type AuditStore } from '../../src/audit/index.js'
 import { encodeCbor, decodeCbor } from '../../src/codec/cbor.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -98,14 +98,14 @@ describe('audit log', () => {
   })
 
   it('writes concurrent appends together (group commit), in append order, chained and verifiable', async () => {
-    const inner = store()
+    const inner: AuditStore = store()
     let batches = 0
     const counting = {
       get: async (k: string) => await inner.get(k),
       batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
         batches++
         expect(options?.sync).toBe(true)
-        await inner.batch(ops, options ?? {})
+        await inner.batch(ops, options)
       },
       iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
     }
@@ -123,13 +123,13 @@ describe('audit log', () => {
   })
 
   it('fails every append of a batch whose write fails, and keeps working afterwards', async () => {
-    const inner = store()
+    const inner: AuditStore = store()
     let fail = true
     const flaky = {
       get: async (k: string) => await inner.get(k),
       batch: async (ops: Array<{ type: 'put', key: string, value: Uint8Array }>, options?: { sync?: boolean }) => {
         if (fail) throw new Error('disk full')
-        await inner.batch(ops, options ?? {})
+        await inner.batch(ops, options)
       },
       iterator: (o: { gt?: string, lt?: string }) => inner.iterator(o)
     }
