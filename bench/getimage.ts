@@ -1,6 +1,6 @@
 import '../src/polyfill.js'
 /**
- * getImage latency (issue 7): three hospitals on 127.0.0.1, a real Orthanc
+ * getImage latency (issue 7): six hospitals on 127.0.0.1, a real Orthanc
  * behind hospital A; each round a fresh CT series is uploaded to Orthanc,
  * registered virtually at A (C-FIND only), and fetched by hospital C:
  *
@@ -12,6 +12,10 @@ import '../src/polyfill.js'
  * - (b) slice-cache hit: A's image cache entry dropped, slices still on disk:
  *   assembly + seal + sign + transfer only (and A's prepare() alone).
  *
+ * Then the federated query's throughput: hospital C's clinician runs
+ * `modality = "CT"` against all six sites (each holding a few series), with
+ * QUERY_CONCURRENCY queries in flight, for QUERY_SECONDS.
+ *
  * Reference: a bare DCMTK `getscu` of the same series from the same Orthanc,
  * in the same round, alternating which goes first. `ratio` = median full-miss
  * getImage ÷ median getscu (goal ≤ 1.5).
@@ -19,6 +23,7 @@ import '../src/polyfill.js'
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Dm2Client } from '../src/api/index.js'
 import { getImage } from '../src/api/get-image.js'
 import { Wallet } from '../src/api/wallet.js'
 import { registerVirtualSeries } from '../src/dicom/retrieve.js'
@@ -36,15 +41,18 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
 const SIZE = Number(process.env.BENCH_SIZE ?? 256)
 const SLICES = Number(process.env.BENCH_SLICES ?? 32)
 const HITS = 3
+const QUERY_SECONDS = Number(process.env.BENCH_QUERY_SECONDS ?? 5)
+const QUERY_CONCURRENCY = 8
+const SERIES_PER_SITE = 3
 
 const root = await mkdtemp(join(tmpdir(), 'dm2-bench-getimage-'))
 const orthanc = await startOrthanc({ dir: join(root, 'orthanc') })
 const fed = await startLocalFederation({
   root: join(root, 'fed'),
-  hospitals: 3,
+  hospitals: 6,
   configOverrides: (i) => i === 0 ? [{ path: ['pacs'], value: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, source: 'bench' }] : []
 })
-const [a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
+const [a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode]
 const doctor = generateSigner()
 
 function wallet (): Wallet {
@@ -109,6 +117,9 @@ const t = {
   prepareSliceHit: [] as number[]
 }
 let seriesBytes = 0
+let queryResults = 0
+let queriesPerSecond = 0
+const queryLatency: number[] = []
 /** Where a full miss at A goes: ms from the start of prepare() to each step's first event. */
 const breakdown: Record<string, number> = {}
 try {
@@ -146,6 +157,36 @@ try {
     }
   })
   breakdown.done = performance.now() - t0
+
+  // Federated query: a few series registered at every site, then queries from C to all six.
+  for (const [i, node] of fed.nodes.entries()) {
+    for (let k = 0; k < SERIES_PER_SITE; k++) {
+      const d = join(root, `site-${i}-${k}`)
+      await writeSeries(d, { modality: k === 2 ? 'MR' : 'CT', rows: 32, columns: 32, slices: 2, seed: `q-${i}-${k}` })
+      let lfn = ''
+      for (const f of await readdir(d)) lfn = (await node.dicom.ingestor.importFile(join(d, f))).lfn
+      await node.dicom.registry.register(lfn)
+    }
+  }
+  const s = Math.floor(Date.now() / 1000)
+  const client = new Dm2Client(c, {
+    signer: doctor,
+    certificates: fed.nodes.map(n => issueCertificate({ audience: doctor.publicKey, resource: { selector: {} }, abilities: ['query'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, n.siteSigner()).bytes)
+  })
+  const first = await client.query('modality = "CT"')
+  if (first.partial.length > 0) throw new Error(`sites did not answer: ${first.partial.join(', ')}`)
+  queryResults = first.results.length
+  const until = performance.now() + QUERY_SECONDS * 1000
+  const tq = performance.now()
+  await Promise.all(Array.from({ length: QUERY_CONCURRENCY }, async () => {
+    while (performance.now() < until) {
+      const t1 = performance.now()
+      const r = await client.query('modality = "CT"')
+      queryLatency.push(performance.now() - t1)
+      if (r.results.length !== queryResults || r.partial.length > 0) throw new Error('a query came back different')
+    }
+  }))
+  queriesPerSecond = queryLatency.length / ((performance.now() - tq) / 1000)
 } finally {
   await fed.stop()
   await orthanc.stop()
@@ -169,6 +210,9 @@ printTable(`getImage latency, ms (${ROUNDS} series of ${SLICES} × ${SIZE}² CT 
 printTable('full miss at A alone: ms from prepare() start to the first event of each step', [
   Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)]))
 ])
+printTable(`federated query from C to 6 sites (${QUERY_CONCURRENCY} in flight, ${queryResults} results each)`, [{
+  'queries/s': round(queriesPerSecond, 1), ...Object.fromEntries(Object.entries(summarize(queryLatency)).map(([k, v]) => [`ms ${k}`, round(v, 1)]))
+}])
 printTable('getImage at C: ms from the call to the first event of each step (last round)',
   Object.entries(requesterSteps).map(([kind, steps]) => ({ kind, ...steps })))
 const med = (x: number[]): number => round(summarize(x).median, 1)
@@ -185,6 +229,8 @@ printResult({
   imageHitMs: med(t.imageHit),
   prepareHitMs: round(summarize(t.prepareHit).median, 2),
   requesterSteps,
+  queriesPerSecond: round(queriesPerSecond, 1),
+  queryMedianMs: round(summarize(queryLatency).median, 1),
   prepareFullMissSteps: Object.fromEntries(Object.entries(breakdown).map(([k, v]) => [k, round(v, 1)])),
   ratio: round(summarize(t.fullMiss).median / summarize(t.getscu).median, 2)
 })
