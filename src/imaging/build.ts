@@ -115,12 +115,16 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     const { contentId, encoded } = signed
 
     await r.tool('commit', async (s) => {
-      // The key first: a cached image is useless without it; each undo is journaled before its effect.
-      await s.compensate(deps.undo.key, { lfn, version, contentId })
+      // Every undo is journaled before any effect (each undo skips an effect that never happened);
+      // written at once, the three journal records share one LevelDB group commit.
+      await Promise.all([
+        s.compensate(deps.undo.key, { lfn, version, contentId }),
+        s.compensate(deps.undo.image, { lfn, version, manifestSha256: sha256Hex(encoded) }),
+        s.compensate(deps.undo.index, { contentId })
+      ])
+      // The key first: a cached image is useless without it.
       await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
-      await s.compensate(deps.undo.image, { lfn, version, manifestSha256: sha256Hex(encoded) })
       await deps.images.put(lfn, version, { manifest: encoded, chunks: sealed.chunks }, { signal: s.signal })
-      await s.compensate(deps.undo.index, { contentId })
       await deps.index.put(contentId, lfn, version)
     })
 

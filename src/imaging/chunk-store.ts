@@ -21,8 +21,9 @@ export class ContentIndex {
     this.db = db
   }
 
+  /** Not synced on its own, like `DataKeys.put`: the preparation's synced commit record follows it in the same log. */
   async put (contentIdHex: string, lfn: string, version: number): Promise<void> {
-    await this.db.put(contentIdHex, new TextEncoder().encode(`${lfn}@${version}`), { sync: true })
+    await this.db.put(contentIdHex, new TextEncoder().encode(`${lfn}@${version}`))
   }
 
   /** Idempotent: deleting an absent id does nothing. */

@@ -24,8 +24,13 @@ export class DataKeys {
     this.db = db
   }
 
+  /**
+   * Not synced on its own: it is written inside a preparation, whose undo was
+   * journaled (synced) before and whose commit record, synced after it in the
+   * same LevelDB log, makes it durable with everything before it.
+   */
   async put (lfn: string, version: number, key: StoredKey): Promise<void> {
-    await this.db.put(`${lfn}@${version}`, encodeCanonical({ dataKey: key.dataKey, contentId: key.contentId }, 1024), { sync: true })
+    await this.db.put(`${lfn}@${version}`, encodeCanonical({ dataKey: key.dataKey, contentId: key.contentId }, 1024))
   }
 
   async get (lfn: string, version: number): Promise<StoredKey | undefined> {
