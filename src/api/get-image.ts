@@ -25,7 +25,8 @@ import {
 import { imageArguments } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
 import type { ChunkSink } from '../protocols/chunks/types.js'
-import { DeniedError } from '../protocols/status.js'
+import { DeniedError, ProtocolError } from '../protocols/status.js'
+import { BundleReader, imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
 import { GetImageError } from './errors.js'
 import type { Wallet } from './wallet.js'
 
@@ -39,8 +40,13 @@ export type GetImageEvent =
   | { step: 'done', bytes: number, ms: number }
 
 export interface GetImageOptions {
-  /** Where to write the volume: `.nii`, or `.nii.gz` to have it compressed here. */
+  /**
+   * Where to write the image. NIfTI: a `.nii` file, or `.nii.gz` to have it
+   * compressed here. DICOM: a folder to create, receiving IM00001.dcm, ….
+   */
   out: string
+  /** `nifti` (default): the assembled volume; `dicom`: the series' objects, de-identified at the master. */
+  format?: ImageFormat
   signal?: AbortSignal
   onProgress?: (event: GetImageEvent) => void
 }
@@ -96,6 +102,34 @@ function memoryDownloads (): Downloads {
   }
 }
 
+/** Decrypts the chunks in order and unpacks the DICOM bundle into a new folder `out` (appears only when complete). */
+async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
+  async function * sealed (): AsyncGenerator<SealedChunk> {
+    for (let index = 0; index < manifest.chunks.length; index++) {
+      yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
+    }
+  }
+  const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
+  await mkdir(tmp, { mode: 0o700 })
+  let total = 0
+  try {
+    const reader = new BundleReader()
+    let n = 0
+    for await (const piece of openStream(sealed(), dataKey, manifest, signal === undefined ? {} : { signal })) {
+      total += piece.byteLength
+      for (const object of reader.push(piece)) {
+        await writeFile(join(tmp, `IM${String(++n).padStart(5, '0')}.dcm`), object, { mode: 0o600 })
+      }
+    }
+    reader.end()
+    await rename(tmp, out)
+    return total
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true })
+    throw err
+  }
+}
+
 /** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
 async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
   async function * sealed (): AsyncGenerator<SealedChunk> {
@@ -130,6 +164,9 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   const { signal, onProgress } = options
   const abortable = signal === undefined ? {} : { signal }
   const self = node.peerId.toString()
+  const format = options.format ?? 'nifti'
+  // The file id the master sealed and keyed: the LFN for the volume, a derived id for the DICOM form.
+  const id = imageId(lfn, format)
   let step = 'locate'
   let downloads: Downloads | undefined
   try {
@@ -147,20 +184,21 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const holdersOf = async (contentId: Uint8Array): Promise<PeerId[]> =>
       await node.localization.findHolders(contentIdToCid(contentId), abortable).catch(() => [])
     // The record names the content prepared last: look its holders up while the master prepares.
-    const announced = !atMaster && record.contentId.length > 0 ? holdersOf(record.contentId) : undefined
+    const announced = !atMaster && format === 'nifti' && record.contentId.length > 0 ? holdersOf(record.contentId) : undefined
 
     step = 'prepare'
     let manifestBytes: Uint8Array
     if (atMaster) {
-      const prepared = await node.dataPlane.pipeline.prepare(lfn, abortable)
+      const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })
       manifestBytes = prepared.manifest
       onProgress?.({ step: 'prepare', cached: prepared.cached })
     } else {
-      const prepared = await node.libp2p.services.image.prepare(master, { lfn, auth: auth(master, 'image/prepare', imageArguments(lfn)) }, abortable)
+      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)) }, abortable)
       manifestBytes = prepared.manifest
       onProgress?.({ step: 'prepare', cached: undefined })
     }
     const manifest: Manifest = await verifySignedManifest(manifestBytes, { expectedMaster: record.master })
+    if (manifest.fileId !== id) throw new ProtocolError('the master answered with the manifest of another file')
     const contentIdHex = Buffer.from(manifest.merkleRoot).toString('hex')
 
     step = 'fetch'
@@ -170,13 +208,13 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     let release = (): void => {}
     if (atMaster) {
       // The master reads its own cache: nothing to transfer.
-      const lease = await node.dataPlane.cache.images.get(lfn, manifest.version)
+      const lease = await node.dataPlane.cache.images.get(id, manifest.version)
       if (lease === undefined) throw new Error('prepared image vanished from the cache')
       release = () => { lease.release() }
       read = async (i) => new Uint8Array(await readFile(lease.chunkPath(String(i))))
       sources[self] = manifest.chunks.length
       step = 'key'
-      const stored = await node.dataPlane.keys.get(lfn, manifest.version)
+      const stored = await node.dataPlane.keys.get(id, manifest.version)
       if (stored === undefined) throw new Error('no data key for the prepared version')
       dataKey = stored.dataKey
     } else {
@@ -210,20 +248,22 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
           }
         }),
         node.libp2p.services.keys.request(master, {
-          lfn, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(lfn, manifest.version, recipient.publicKey))
+          lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
         }, abortable).then(wrapped => { onProgress?.({ step: 'key' }); return wrapped }, (err: unknown) => { step = 'key'; throw err })
       ])
       onProgress?.({ step: 'fetched', sources: others.length })
       for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
       step = 'key'
-      dataKey = await unwrapDataKey(wrapped, recipient.privateKey, { fileId: lfn, version: manifest.version })
+      dataKey = await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
     }
 
     step = 'decrypt'
     onProgress?.({ step: 'decrypt' })
     let total: number
     try {
-      total = await writeDecrypted(read, manifest, dataKey, options.out, signal)
+      total = format === 'dicom'
+        ? await writeDecryptedDicom(read, manifest, dataKey, options.out, signal)
+        : await writeDecrypted(read, manifest, dataKey, options.out, signal)
     } finally {
       release()
     }

@@ -5,7 +5,7 @@
  */
 import { resolve } from 'node:path'
 import { createRequire } from 'node:module'
-import type { Command } from 'commander'
+import { Option, type Command } from 'commander'
 import { CONFIG_FILE_NAME } from '../config/defaults.js'
 import type { GetImageEvent, GetImageResult } from '../api/get-image.js'
 import type { FanOutResult } from '../protocols/query/index.js'
@@ -58,17 +58,18 @@ export function registerClient (program: Command): void {
     })
 
   withUser(program.command('get')
-    .description('fetch a series as a NIfTI volume, from its master and replicas')
+    .description('fetch a series as a NIfTI volume (or its de-identified DICOM objects), from its master and replicas')
     .argument('<lfn>', 'the series\' logical file name')
-    .requiredOption('-o, --out <file>', 'output .nii.gz'))
-    .action(async (lfn: string, opts: UserOptions & { out: string }) => {
+    .requiredOption('-o, --out <path>', 'output .nii or .nii.gz file; with --format dicom, a new folder')
+    .addOption(new Option('--format <format>', 'nifti: the assembled volume; dicom: the series\' objects, de-identified at the master').choices(['nifti', 'dicom']).default('nifti')))
+    .action(async (lfn: string, opts: UserOptions & { out: string, format: 'nifti' | 'dicom' }) => {
       const client = await connectToNode(opts.config)
       const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
       const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} chunks | {mb} MB | {sources} source(s) | {rate} MB/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic)
       const started = Date.now()
       let barStarted = false
       try {
-        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out) }, {
+        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out), format: opts.format }, {
           onProgress: (raw) => {
             const e = raw as GetImageEvent
             if (e.step === 'fetch') {

@@ -9,9 +9,11 @@ import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
 import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { finished } from 'node:stream/promises'
+import { Readable } from 'node:stream'
+import { finished, pipeline } from 'node:stream/promises'
 import type { Logger } from '@libp2p/interface'
 import { writeVolume, type SliceSource } from '../assembly/index.js'
+import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
   buildManifest, contentIdToCid, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
@@ -19,7 +21,9 @@ import {
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
 import { sha256Hex, type PrepareCompensations } from './compensations.js'
-import { DEID_PROFILE } from './constants.js'
+import { DEID_PROFILE, DICOM_DEID_PROFILE } from './constants.js'
+import { bundleObjects, imageId, type ImageFormat } from './dicom-bundle.js'
+import { PrepareError } from './errors.js'
 import type { DataKeys } from './keystore.js'
 import type { PreparedImage, PrepareEvent, SeriesInfo, SliceProvider } from './types.js'
 
@@ -46,6 +50,8 @@ export interface BuildDeps {
   undo: PrepareCompensations
   /** Keeps a background announcement so that `settled()` can wait for it. */
   track: (announcement: Promise<void>) => void
+  /** De-identifies each object of the DICOM form (absent: the site offers NIfTI only). */
+  deidentifier?: Deidentifier
 }
 
 function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
@@ -53,8 +59,10 @@ function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
 }
 
 /** Runs the build steps as tools of `r`; `emit` fans progress out to every joined caller. */
-export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void): Promise<PreparedImage> {
-  const { lfn, version } = info
+export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti'): Promise<PreparedImage> {
+  const { version } = info
+  // What is cached, keyed, sealed and indexed: the LFN for the volume, a derived id for the DICOM form.
+  const lfn = imageId(info.lfn, format)
   const work = await r.tool('workdir', async (s) => {
     const path = join(deps.scratch, `prepare-${randomBytes(6).toString('hex')}`)
     await s.compensate(deps.undo.workDir, { path })
@@ -65,22 +73,38 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     const files = await r.tool('slices', async (s) => {
       // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
       const missing = await deps.slices.missing?.(info) ?? []
-      if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn, keys: missing })
+      if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn: info.lfn, keys: missing })
       return await deps.slices.ensure(info, {
         signal: s.signal,
         onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) }
       })
     })
 
-    const volume = await r.tool('assemble', async (s) => {
-      emit({ step: 'assemble' })
-      // Uncompressed: the payload is encrypted (incompressible) next, and gzip would cost more CPU
-      // than the LAN saves; a requester who wants .nii.gz compresses on arrival.
-      const out = join(work, 'volume.nii')
-      await writeVolume(sources(files), out, { sidecar: false, signal: s.signal })
-      s.signal.throwIfAborted()
-      return out
-    })
+    const volume = format === 'dicom'
+      ? await r.tool('deidentify', async (s) => {
+        const deid = deps.deidentifier
+        if (deid === undefined) throw new PrepareError('deidentify', new Error('this site offers no DICOM form'))
+        emit({ step: 'deidentify' })
+        const out = join(work, 'series.dcmb')
+        async function * objects (): AsyncGenerator<Uint8Array> {
+          for (const f of files) {
+            s.signal.throwIfAborted()
+            // PS3.15 Annex E basic profile; objects that may carry burned-in text are refused (typed error).
+            yield (deid as Deidentifier).deidentify(new Uint8Array(await readFile(f.path))).bytes
+          }
+        }
+        await pipeline(Readable.from(bundleObjects(objects())), createWriteStream(out, { mode: 0o600 }), { signal: s.signal })
+        return out
+      })
+      : await r.tool('assemble', async (s) => {
+        emit({ step: 'assemble' })
+        // Uncompressed: the payload is encrypted (incompressible) next, and gzip would cost more CPU
+        // than the LAN saves; a requester who wants .nii.gz compresses on arrival.
+        const out = join(work, 'volume.nii')
+        await writeVolume(sources(files), out, { sidecar: false, signal: s.signal })
+        s.signal.throwIfAborted()
+        return out
+      })
 
     const sealed = await r.tool('seal', async (s) => {
       const dataKey = generateDataKey()
@@ -108,7 +132,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     })
 
     const signed = await r.tool('sign', async () => {
-      const manifest = buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: DEID_PROFILE, master: deps.master })
+      const manifest = buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: format === 'dicom' ? DICOM_DEID_PROFILE : DEID_PROFILE, master: deps.master })
       const encoded = encodeSignedManifest(await signManifest(manifest, deps.signer))
       return { merkleRoot: manifest.merkleRoot, encoded, contentId: Buffer.from(manifest.merkleRoot).toString('hex') }
     })
@@ -128,22 +152,25 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       await deps.index.put(contentId, lfn, version)
     })
 
-    await r.tool('publish', () => {
-      emit({ step: 'publish' })
-      // Not awaited: the requester already talks to this master, which serves the image now;
-      // the DHT records only let later requesters find it and replicas join. A failure is
-      // retried by the republisher.
-      deps.track(deps.publish({
-        lfn,
-        version,
-        contentId: signed.merkleRoot,
-        manifestHash: new Uint8Array(createHash('sha256').update(encoded).digest()),
-        meta: info.meta,
-        cid: contentIdToCid(signed.merkleRoot)
-      }).catch((err: unknown) => {
-        deps.log('announcing %s v%d failed for now: %s', lfn, version, (err as Error).name)
-      }))
-    })
+    // The LFN record names the volume's content; the DICOM form is found through its master.
+    if (format === 'nifti') {
+      await r.tool('publish', () => {
+        emit({ step: 'publish' })
+        // Not awaited: the requester already talks to this master, which serves the image now;
+        // the DHT records only let later requesters find it and replicas join. A failure is
+        // retried by the republisher.
+        deps.track(deps.publish({
+          lfn,
+          version,
+          contentId: signed.merkleRoot,
+          manifestHash: new Uint8Array(createHash('sha256').update(encoded).digest()),
+          meta: info.meta,
+          cid: contentIdToCid(signed.merkleRoot)
+        }).catch((err: unknown) => {
+          deps.log('announcing %s v%d failed for now: %s', lfn, version, (err as Error).name)
+        }))
+      })
+    }
     deps.log('prepared %s v%d: %d chunks', lfn, version, sealed.chunks.length)
     return { lfn, version, manifest: encoded, contentId, cached: false }
   } finally {

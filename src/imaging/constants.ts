@@ -2,6 +2,8 @@
 
 /** The profile id written into manifests: PS3.15 Annex E basic profile applied to what travels. */
 export const DEID_PROFILE = 'dm2/nifti-voxels-only/v1'
+/** The profile id of the DICOM form: each object through PS3.15 Annex E's Basic Profile (src/privacy/deid). */
+export const DICOM_DEID_PROFILE = 'dm2/ps3.15-e1-basic/v1'
 
 /** The transaction (QUD) name of one preparation; logged, so it carries no patient data. */
 export const PREPARE_QUERY = 'prepare-image'
@@ -25,5 +27,5 @@ export const COMPENSATION = {
 } as const
 
 /** The named steps of a preparation, as `PrepareError.step` and `TransactionError.step.name` give them. */
-export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'seal', 'sign', 'commit', 'publish'] as const
+export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'deidentify', 'seal', 'sign', 'commit', 'publish'] as const
 export type PrepareStep = typeof STEPS[number]

@@ -23,3 +23,13 @@ export class PrepareError extends Error {
     this.step = step
   }
 }
+
+/** A DICOM bundle (the DICOM form of an image) is malformed or truncated. */
+export class BundleFormatError extends Error {
+  static override name = 'BundleFormatError'
+
+  constructor (message: string) {
+    super(`DICOM bundle: ${message}`)
+    this.name = 'BundleFormatError'
+  }
+}

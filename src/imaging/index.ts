@@ -3,7 +3,10 @@
  * registered LFN to a sealed, signed, cached image whose chunks the site
  * serves. A miss runs as one transaction on `src/tx` (admission control,
  * joined builds on the `pacs:<site>` pool, journaled undo of every effect,
- * rollback at start-up with `pipeline.engine.recover()`).
+ * rollback at start-up with `pipeline.engine.recover()`). Two forms of an
+ * image: the NIfTI volume (default), and the DICOM form (`format: 'dicom'`:
+ * the series' objects, each de-identified by PS3.15 Annex E, in a bundle;
+ * dicom-bundle.ts), cached and keyed under `<lfn>~dicom`.
  *
  * @example
  * ```ts
@@ -24,7 +27,8 @@ export { ImagePipeline, type ImagePipelineInit, type PrepareOptions } from './pr
 export type { PublishInput } from './build.js'
 export { ContentIndex, imageChunkStore, type ContentIndexDb } from './chunk-store.js'
 export { DataKeys, type KeyStoreDb, type StoredKey } from './keystore.js'
-export { PrepareError, UnknownLfnError } from './errors.js'
-export { COMPENSATION, DEFAULT_SITE, DEID_PROFILE, PACS_SERVICE_PREFIX, PREPARE_QUERY, STEPS, type PrepareStep } from './constants.js'
+export { BundleFormatError, PrepareError, UnknownLfnError } from './errors.js'
+export { COMPENSATION, DEFAULT_SITE, DEID_PROFILE, DICOM_DEID_PROFILE, PACS_SERVICE_PREFIX, PREPARE_QUERY, STEPS, type PrepareStep } from './constants.js'
 export { memoryJournal } from './memory-journal.js'
 export type * from './types.js'
+export { BundleReader, bundleObjects, imageId, isImageFormat, parseImageId, type ImageFormat } from './dicom-bundle.js'

@@ -21,7 +21,9 @@ import { defaultLogger } from '@libp2p/logger'
 import type { ImageCache } from '../cache/images.js'
 import type { ManifestSigner } from '../privacy/payload/index.js'
 import { TransactionError, TxEngine } from '../tx/index.js'
+import type { Deidentifier } from '../privacy/deid/index.js'
 import { buildImage, type BuildDeps, type PublishInput } from './build.js'
+import { imageId, type ImageFormat } from './dicom-bundle.js'
 import type { ContentIndex } from './chunk-store.js'
 import { registerCompensations } from './compensations.js'
 import { DEFAULT_SITE, PACS_SERVICE_PREFIX, PREPARE_QUERY } from './constants.js'
@@ -57,9 +59,13 @@ export interface ImagePipelineInit {
   engine?: TxEngine
   /** This hospital's name: the PACS pool is `pacs:<site>` (default `DEFAULT_SITE`). */
   site?: string
+  /** De-identifies the objects of the DICOM form (keyed by the site's secret); absent: NIfTI only. */
+  deidentifier?: Deidentifier
 }
 
 export interface PrepareOptions {
+  /** `nifti` (default): the assembled volume; `dicom`: the series' objects, de-identified. */
+  format?: ImageFormat
   signal?: AbortSignal
   onProgress?: (event: PrepareEvent) => void
 }
@@ -97,7 +103,8 @@ export class ImagePipeline {
         this.announcements.add(announcement)
         announcement.finally(() => { this.announcements.delete(announcement) }).catch(() => {})
       },
-      ...(init.chunkSize === undefined ? {} : { chunkSize: init.chunkSize })
+      ...(init.chunkSize === undefined ? {} : { chunkSize: init.chunkSize }),
+      ...(init.deidentifier === undefined ? {} : { deidentifier: init.deidentifier })
     }
   }
 
@@ -115,19 +122,21 @@ export class ImagePipeline {
    */
   async prepare (lfn: string, options: PrepareOptions = {}): Promise<PreparedImage> {
     const info = await this.describe(lfn)
-    const cached = await this.fromCache(info)
+    const format = options.format ?? 'nifti'
+    const id = imageId(lfn, format)
+    const cached = await this.fromCache(info, id)
     options.onProgress?.({ step: 'cache', hit: cached !== undefined })
     if (cached !== undefined) return cached
-    const key = `${lfn}@${info.version}`
+    const key = `${id}@${info.version}`
     const listener = options.onProgress
     if (listener !== undefined) this.listen(key, listener)
     try {
       return await this.engine.run(PREPARE_QUERY, async (q) => {
         // Another caller may have committed it while this one waited for admission.
-        const again = await q.tool('cache', async () => await this.fromCache(info))
+        const again = await q.tool('cache', async () => await this.fromCache(info, id))
         if (again !== undefined) return again
         return await q.request('build', { service: this.service, join: key },
-          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }))
+          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }, format))
       }, options.signal === undefined ? {} : { signal: options.signal })
     } catch (err) {
       throw this.toError(err)
@@ -180,13 +189,14 @@ export class ImagePipeline {
     }
   }
 
-  private async fromCache (info: SeriesInfo): Promise<PreparedImage | undefined> {
-    const lease = await this.init.images.get(info.lfn, info.version)
+  /** The cached image `id` (the LFN, or its DICOM form's id) of the series' current version. */
+  private async fromCache (info: SeriesInfo, id: string): Promise<PreparedImage | undefined> {
+    const lease = await this.init.images.get(id, info.version)
     if (lease === undefined) return undefined
     try {
-      const stored = await this.init.keys.get(info.lfn, info.version)
+      const stored = await this.init.keys.get(id, info.version)
       if (stored === undefined) return undefined
-      return { lfn: info.lfn, version: info.version, manifest: lease.manifest, contentId: stored.contentId, cached: true }
+      return { lfn: id, version: info.version, manifest: lease.manifest, contentId: stored.contentId, cached: true }
     } finally {
       lease.release()
     }

@@ -55,5 +55,6 @@ export type PrepareEvent =
   | { step: 'cache', hit: boolean }
   | { step: 'slices', done: number, total: number }
   | { step: 'assemble' }
+  | { step: 'deidentify' }
   | { step: 'seal', chunks: number, totalChunks: number }
   | { step: 'publish' }

@@ -4,6 +4,7 @@
  * that serve them (`/dm2/image`, `/dm2/chunks`, `/dm2/keys`). Every handler
  * goes through the one access-control module before doing any work.
  */
+import { hkdfSync } from 'node:crypto'
 import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import { AuditLog } from '../audit/index.js'
@@ -11,6 +12,8 @@ import { NodeCache, type NodeCacheLimits } from '../cache/index.js'
 import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
 import { DataKeys } from '../imaging/keystore.js'
 import { ImagePipeline, type PublishInput } from '../imaging/prepare.js'
+import { parseImageId } from '../imaging/dicom-bundle.js'
+import { createDeidentifier } from '../privacy/deid/index.js'
 import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
 import { libp2pSigner } from '../privacy/payload/index.js'
 import { chunkTransfer } from '../protocols/chunks/index.js'
@@ -61,6 +64,11 @@ export interface DataPlaneInit {
 /** How long a certificate, once looked up in the DHT, is not looked up again. */
 const REVOCATION_LOOKUP_TTL_MS = 5 * 60_000
 const REVOCATION_LOOKUP_TIMEOUT_MS = 2_000
+
+/** The site's de-identification secret: HKDF-SHA256 of its key seed (RFC 5869), so it needs no file of its own. */
+function deidSecret (privateKey: PrivateKey): Uint8Array {
+  return new Uint8Array(hkdfSync('sha256', privateKey.raw.subarray(0, 32), new Uint8Array(0), 'dm2 deid uid secret v1', 32))
+}
 
 /** Args every chunk request is bound to. */
 export function chunkArguments (contentIdHex: string): Uint8Array {
@@ -126,7 +134,9 @@ export class DataPlane {
       master: init.peerId.toString(),
       publish: init.publish,
       scratch: join(init.dataDir, 'scratch'),
-      log: logger.forComponent('dm2:imaging')
+      log: logger.forComponent('dm2:imaging'),
+      // The DICOM form's UIDs are remapped under a secret derived from the site key (stable, never shipped).
+      deidentifier: createDeidentifier({ secret: deidSecret(init.privateKey) })
     })
   }
 
@@ -261,9 +271,10 @@ export class DataPlane {
     }
     const hex = Buffer.from(req.contentId).toString('hex')
     const entry = await this.index.get(hex)
-    const info = entry === undefined ? undefined : await this.init.catalog.describe(entry.lfn)
+    const series = entry === undefined ? undefined : parseImageId(entry.lfn).lfn
+    const info = series === undefined ? undefined : await this.init.catalog.describe(series)
     if (entry === undefined || info === undefined) return { allow: false, reason: 'RESOURCE_MISMATCH' }
-    return await this.checkChunks(req, this.resourceOf({ ...info, lfn: entry.lfn }, hex), auth)
+    return await this.checkChunks(req, this.resourceOf(info, hex), auth)
   }
 
   /**
@@ -323,8 +334,9 @@ export class DataPlane {
         access: this.checker,
         keys: {
           get: async (lfn, version) => {
+            // `lfn` may name the DICOM form of a series: access is judged on the series.
             const stored = await this.keys.get(lfn, version)
-            const info = stored === undefined ? undefined : await this.init.catalog.describe(lfn)
+            const info = stored === undefined ? undefined : await this.init.catalog.describe(parseImageId(lfn).lfn)
             return stored === undefined || info === undefined ? undefined : { dataKey: stored.dataKey, resource: this.resourceOf(info, stored.contentId) }
           }
         }
@@ -333,7 +345,7 @@ export class DataPlane {
         access: this.checker,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
-          const p = await this.pipeline.prepare(lfn, options.signal === undefined ? {} : { signal: options.signal })
+          const p = await this.pipeline.prepare(lfn, { format: options.format, ...(options.signal === undefined ? {} : { signal: options.signal }) })
           return { version: p.version, manifest: p.manifest }
         }
       })

@@ -4,12 +4,15 @@
  * hospital C from A, its key released wrapped to C, and decrypted to a
  * volume voxel-identical to assembling the original slices locally.
  */
-import { mkdir, readFile } from 'node:fs/promises'
+import { execFileSync } from 'node:child_process'
+import { mkdir, readFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getImage } from '../../src/api/get-image.js'
+import { imageArguments } from '../../src/protocols/image/index.js'
 import { Wallet } from '../../src/api/wallet.js'
 import { readNifti, writeVolume } from '../../src/assembly/index.js'
+import { dcmjs } from '../../src/assembly/dcmjs.js'
 import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../../src/imaging/types.js'
 import { waitForRoutingTables } from '../../src/node/discovery.js'
 import type { HospitalNode } from '../../src/node/index.js'
@@ -17,6 +20,10 @@ import { startLocalFederation, type LocalFederation } from '../../src/node/local
 import { createRevocation, generateSigner, issueCertificate } from '../../src/sac/index.js'
 import { writeSeries } from '../../src/synthetic/index.js'
 import { tempDir } from '../helpers/tmp.js'
+
+function toArrayBuffer (b: Buffer): ArrayBuffer {
+  return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer
+}
 
 describe('getImage across hospitals', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
@@ -91,6 +98,37 @@ describe('getImage across hospitals', () => {
     const before = sliceCalls
     await getImage(c, walletFor(doctor), series.lfn, { out: join(dir.path, 'again.nii.gz') })
     expect(sliceCalls).toBe(before)
+  })
+
+  it('the DICOM form: every object de-identified at the master, pixels intact, readable by DCMTK', async () => {
+    const out = join(dir.path, 'dicom-form')
+    const result = await getImage(c, walletFor(doctor), series.lfn, { out, format: 'dicom' })
+    expect(result.master).toBe(a.peerId.toString())
+    const names = (await readdir(out)).sort()
+    expect(names).toEqual(Array.from({ length: series.instances.length }, (_, i) => `IM${String(i + 1).padStart(5, '0')}.dcm`))
+    const originals = await Promise.all(series.instances.map(async n => dcmjs.data.DicomMessage.readFile(toArrayBuffer(await readFile(join(slicesDir, n))))))
+    const value = (ds: { dict: Record<string, { Value?: unknown[] }> }, tag: string): unknown => ds.dict[tag]?.Value?.[0]
+    const originalPixels = new Set(originals.map(o => Buffer.from(value(o, '7FE00010') as ArrayBuffer).toString('base64')))
+    const originalUids = new Set(originals.flatMap(o => ['0020000D', '0020000E', '00080018'].map(t => String(value(o, t)))))
+    const studies = new Set<string>()
+    for (const name of names) {
+      const file = join(out, name)
+      // DCMTK reads it.
+      const dump = execFileSync('dcmdump', ['-q', file], { encoding: 'utf8' })
+      expect(dump).toContain('(0012,0062) CS [YES]')
+      const ds = dcmjs.data.DicomMessage.readFile(toArrayBuffer(await readFile(file)))
+      const nat = dcmjs.data.DicomMetaDictionary.naturalizeDataset(ds.dict)
+      // Identity removed or emptied (PS3.15 Annex E), UIDs replaced, pixels kept.
+      expect(JSON.stringify(nat.PatientName ?? '')).not.toContain('^')
+      expect(nat.PatientID ?? '').not.toBe(String(value(originals[0] as { dict: Record<string, { Value?: unknown[] }> }, '00100020')))
+      expect(nat.PatientIdentityRemoved).toBe('YES')
+      for (const uid of [nat.StudyInstanceUID, nat.SeriesInstanceUID, nat.SOPInstanceUID]) expect(originalUids.has(String(uid))).toBe(false)
+      studies.add(String(nat.StudyInstanceUID))
+      expect(originalPixels.has(Buffer.from(value(ds, '7FE00010') as ArrayBuffer).toString('base64'))).toBe(true)
+    }
+    expect(studies.size).toBe(1) // consistent UID mapping across the series
+    // The volume's invocation cannot be replayed for the DICOM form: the format is bound into its arguments.
+    expect(Buffer.from(imageArguments(series.lfn)).equals(Buffer.from(imageArguments(series.lfn, 'dicom')))).toBe(false)
   })
 
   it('refuses a user without a certificate from the master, and audits the denial', async () => {

@@ -4,6 +4,10 @@
  * receives the signed manifest; it then pulls the chunks from the master and
  * any replicas over `/dm2/chunks/1.0.0` and asks for the key over
  * `/dm2/keys/1.0.0`. Access (`image/read`) is checked before any work.
+ * `format` (optional): `nifti` (the assembled volume, default) or `dicom`
+ * (the series' objects, each de-identified); both are bound into the
+ * invocation's arguments, so a grant for one request cannot be replayed for
+ * the other.
  */
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -20,7 +24,7 @@ const MAX_STREAMS = 16
 export interface ImageServerInit {
   /** What access control needs to know about the LFN's current version, or undefined if unknown here. */
   resourceOf: (lfn: string) => Promise<ResourceDescriptor | undefined>
-  prepare: (lfn: string, options: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
+  prepare: (lfn: string, options: AbortOptions & { format: ImageFormat }) => Promise<{ version: number, manifest: Uint8Array }>
   access: AccessChecker
 }
 
@@ -32,11 +36,14 @@ export interface ImageComponents {
 
 export interface ImageRequester {
   /** Asks `peer` (the master) to prepare `lfn`; returns the version and signed manifest. */
-  prepare: (peer: PeerId, request: { lfn: string, auth: Uint8Array }, options?: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
+  prepare: (peer: PeerId, request: { lfn: string, auth: Uint8Array, format?: ImageFormat }, options?: AbortOptions) => Promise<{ version: number, manifest: Uint8Array }>
 }
 
-export function imageArguments (lfn: string): Uint8Array {
-  return hashArguments({ lfn })
+export type ImageFormat = 'nifti' | 'dicom'
+
+/** The arguments an invocation is bound to; the volume keeps the original form (no format) for compatibility. */
+export function imageArguments (lfn: string, format: ImageFormat = 'nifti'): Uint8Array {
+  return format === 'nifti' ? hashArguments({ lfn }) : hashArguments({ lfn, format })
 }
 
 class ImageService implements ImageRequester, Startable {
@@ -53,13 +60,16 @@ class ImageService implements ImageRequester, Startable {
   }
 
   private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }, signal: AbortSignal): Promise<RpcReply> => {
-    if (Object.keys(m).sort().join(',') !== 'auth,lfn') throw new ProtocolError('unexpected fields')
+    const fields = Object.keys(m).sort().join(',')
+    if (fields !== 'auth,lfn' && fields !== 'auth,format,lfn') throw new ProtocolError('unexpected fields')
     if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
+    const format = m.format ?? 'nifti'
+    if (format !== 'nifti' && format !== 'dicom') throw new ProtocolError('unknown format')
     const resource = await this.init.resourceOf(m.lfn)
     if (resource === undefined) return { status: 'NOT_FOUND' }
     const access = await authorize(this.init.access, m.auth, {
       command: 'image/prepare',
-      args: imageArguments(m.lfn),
+      args: imageArguments(m.lfn, format),
       resource,
       ability: 'image/read',
       remotePeer: connection.remotePeer.toString()
@@ -67,7 +77,7 @@ class ImageService implements ImageRequester, Startable {
     if (!access.allowed) return access.reply
     let prepared
     try {
-      prepared = await this.init.prepare(m.lfn, { signal })
+      prepared = await this.init.prepare(m.lfn, { signal, format })
     } catch (err) {
       // Admission control said no: the requester may retry later.
       if ((err as Error).name === 'BusyError') return { status: 'BUSY' }
@@ -88,10 +98,11 @@ class ImageService implements ImageRequester, Startable {
     await this.components.registrar.unhandle(IMAGE_PROTOCOL)
   }
 
-  async prepare (peer: PeerId, request: { lfn: string, auth: Uint8Array }, options: AbortOptions = {}): Promise<{ version: number, manifest: Uint8Array }> {
+  async prepare (peer: PeerId, request: { lfn: string, auth: Uint8Array, format?: ImageFormat }, options: AbortOptions = {}): Promise<{ version: number, manifest: Uint8Array }> {
     const body = await this.outbound.run(peer, async () => {
       const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
-      return await rpcCall(stream, { lfn: request.lfn, auth: request.auth }, IMAGE_LIMITS, options.signal)
+      const format = request.format ?? 'nifti'
+      return await rpcCall(stream, format === 'nifti' ? { lfn: request.lfn, auth: request.auth } : { lfn: request.lfn, auth: request.auth, format }, IMAGE_LIMITS, options.signal)
     }, options.signal)
     if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
     return { version: body.version, manifest: body.manifest }
