@@ -1,250 +1,180 @@
 /**
- * Similarity ranking figures of one site, in process: per-candidate scoring
- * throughput of the ranking engine (10,000 candidates, 32³ thumbnails, every
- * candidate scored) for NCC, NMI and CR, next to a plain loop computing the
- * same measure over the same arrays (the ceiling: the simplest code, all
- * buffers preallocated), and top-10 latency with and without the histogram
- * pre-filter. `ratio` = engine ÷ plain loop candidates/s for NCC (goal ≥ 0.8).
- * Also: feature extraction of a 256×256×200 CT volume and encode/decode.
+ * Similarity ranking figures (DM² issue 8).
+ *
+ * 1. One site, in process: per-candidate scoring throughput of the ranking
+ *    engine (10,000 candidates, 32³ thumbnails, every candidate scored) for
+ *    NCC, NMI and CR, next to a plain loop computing the same measure over
+ *    the same arrays (the ceiling), and top-10 latency of one engine call.
+ * 2. Six real hospital nodes on loopback, one process each (hospital 1 in
+ *    this one), 10,000 series spread over their
+ *    feature indexes (features synthesized into the index, no DICOM ingest):
+ *    - per-site scoring throughput through a site's own path (index walk,
+ *      coverage of the chain, comparability, decoded features from memory,
+ *      the engine; batches of 200 so every candidate is scored) next to the
+ *      plain loop over the same site's arrays;
+ *    - top-10 latency of a federated query through `/dm2/similarity/1.0.0`
+ *      (Dm2Client.similar at hospital 1: one invocation per site, six sites
+ *      ranking, merge), per measure.
+ * `ratio` = per-site candidates/s through the site path ÷ plain loop, NCC
+ * (goal ≥ 0.8); top-10 over 10,000 series: goal under 1 s.
  */
 import '../src/polyfill.js'
+import { mkdtemp, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { chainCoverage, rankSite } from '../src/protocols/similarity/index.js'
 import {
-  Ranker, decodeFeatures, encodeFeatures, extractFeatures, prepareMeasure
+  PREFILTER_MIN, Ranker, decodeFeatures, encodeFeatures, extractFeatures, type Features, type MeasureName, type RankCandidate
 } from '../src/similarity/index.js'
-import type { Features, MeasureName, RankCandidate } from '../src/similarity/index.js'
 import { printResult, printTable, round, summarize } from './lib/report.js'
+import { BENCH_BASES, BENCH_THUMBNAIL, benchBases, benchSeries, candidateOf, plainLoops, xorshift } from './lib/similarity-data.js'
+import { startBenchFederation } from './lib/similarity-federation.js'
 
 const CANDIDATES = Number(process.env.BENCH_SIMILARITY_CANDIDATES ?? 10_000)
-const ROUNDS = Number(process.env.BENCH_SIMILARITY_ROUNDS ?? 5)
+const ROUNDS = Number(process.env.BENCH_SIMILARITY_ROUNDS ?? 3)
+/** The per-site scans are 6 times shorter: more rounds for a steadier median on a busy machine. */
+const SITE_ROUNDS = Number(process.env.BENCH_SIMILARITY_SITE_ROUNDS ?? 5)
 const LATENCY_QUERIES = Number(process.env.BENCH_SIMILARITY_QUERIES ?? 5)
-const BASES = 20
-const SIZE = 32
+const SITES = Number(process.env.BENCH_SIMILARITY_SITES ?? 6)
+const BASES = BENCH_BASES
+const SIZE = BENCH_THUMBNAIL
 const BINS = 16
 const TOP = 10
-
-// --- data: 20 phantom volumes → features; candidates = a base × gain + noise ---
-
-function xorshift (seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13; s >>>= 0
-    s ^= s >>> 17
-    s ^= s << 5; s >>>= 0
-    return s / 4294967296
-  }
-}
-
-function phantomVolume (seed: number): Features {
-  const r = xorshift(seed * 7919 + 1)
-  const [nx, ny, nz] = [64, 64, 48]
-  const blobs = Array.from({ length: 5 }, (_, b) => ({
-    c: [r() * 40 - 20, r() * 40 - 20, r() * 30 - 15],
-    rad: b === 0 ? [25 + r() * 15, 20 + r() * 15, 20 + r() * 15] : [4 + r() * 10, 4 + r() * 10, 4 + r() * 10],
-    v: b === 0 ? 40 : [-600, -100, 200, 900][Math.floor(r() * 4)] as number
-  }))
-  const data = new Int16Array(nx * ny * nz)
-  let n = 0
-  for (let k = 0; k < nz; k++) {
-    for (let j = 0; j < ny; j++) {
-      for (let i = 0; i < nx; i++) {
-        const p = [(i - nx / 2) * 1.4, (j - ny / 2) * 1.4, (k - nz / 2) * 2]
-        let v = -1000
-        for (const b of blobs) {
-          let d = 0
-          for (let a = 0; a < 3; a++) d += (((p[a] as number) - (b.c[a] as number)) / (b.rad[a] as number)) ** 2
-          if (d <= 1) v = b.v
-        }
-        data[n++] = v + Math.round((r() - 0.5) * 40)
-      }
-    }
-  }
-  return extractFeatures({
-    data, dims: [nx, ny, nz], affine: [1.4, 0, 0, 0, 0, 1.4, 0, 0, 0, 0, 2, 0, 0, 0, 0, 1], modality: 'CT', bodyPart: 'CHEST'
-  }, { thumbnailSize: SIZE })
-}
-
-// shared noise table: candidates read it from their own offset (fast to build, no two alike)
-const noise = xorshift(77)
-const NOISE = Float32Array.from({ length: 1 << 20 }, () => (noise() - 0.5) * 0.02)
-
-function candidateOf (base: Features, seed: number): Features {
-  const r = xorshift(seed + 12345)
-  const gain = 0.9 + 0.2 * r()
-  const offset = Math.floor(r() * NOISE.length)
-  const mask = NOISE.length - 1
-  const thumbnail = new Float32Array(base.thumbnail.length)
-  let min = Infinity
-  let max = -Infinity
-  for (let i = 0; i < thumbnail.length; i++) {
-    let v = (base.thumbnail[i] as number) * gain + (NOISE[(offset + i) & mask] as number)
-    v = Math.fround(v < 0 ? 0 : v > 1 ? 1 : v)
-    thumbnail[i] = v
-    if (v < min) min = v
-    if (v > max) max = v
-  }
-  const histogram = base.histogram.map(h => h * (0.95 + 0.1 * r()))
-  const sum = histogram.reduce((a, b) => a + b, 0)
-  for (let b = 0; b < histogram.length; b++) histogram[b] = (histogram[b] as number) / sum
-  return { ...base, thumbnail, histogram, thumbnailMin: min, thumbnailMax: max }
-}
-
-let t = performance.now()
-const bases = Array.from({ length: BASES }, (_, b) => phantomVolume(b))
-const candidates: RankCandidate[] = Array.from({ length: CANDIDATES }, (_, c) => ({
-  id: `lfn-${c}`, features: candidateOf(bases[c % BASES] as Features, c)
-}))
-const setupMs = performance.now() - t
-const thumbs = candidates.map(c => c.features.thumbnail)
-const mins = Float64Array.from(candidates, c => c.features.thumbnailMin)
-const maxs = Float64Array.from(candidates, c => c.features.thumbnailMax)
-const query = candidateOf(bases[3] as Features, 999_999)
-
-// --- plain loops: the simplest code per measure, buffers preallocated ---
-
-const V = SIZE ** 3
-const joint = new Int32Array(BINS * BINS)
-const rowSum = new Float64Array(BINS)
-const colSum = new Float64Array(BINS)
-const classN = new Float64Array(BINS)
-const classS = new Float64Array(BINS)
-const out = new Float64Array(CANDIDATES)
-
-function plainNcc (q: Float32Array): void {
-  for (let c = 0; c < thumbs.length; c++) {
-    const b = thumbs[c] as Float32Array
-    let sa = 0; let sb = 0; let saa = 0; let sbb = 0; let sab = 0
-    for (let i = 0; i < V; i++) {
-      const x = q[i] as number
-      const y = b[i] as number
-      sa += x; sb += y; saa += x * x; sbb += y * y; sab += x * y
-    }
-    const cov = sab - sa * sb / V
-    out[c] = cov / Math.sqrt((saa - sa * sa / V) * (sbb - sb * sb / V))
-  }
-}
-
-function plainNmi (q: Float32Array, qmin: number, qmax: number): void {
-  const qs = BINS / (qmax - qmin)
-  for (let c = 0; c < thumbs.length; c++) {
-    const b = thumbs[c] as Float32Array
-    const lo = mins[c] as number
-    const bs = BINS / ((maxs[c] as number) - lo)
-    joint.fill(0)
-    for (let i = 0; i < V; i++) {
-      const x = Math.min(BINS - 1, (((q[i] as number) - qmin) * qs) | 0)
-      const y = Math.min(BINS - 1, (((b[i] as number) - lo) * bs) | 0)
-      joint[x * BINS + y] = (joint[x * BINS + y] as number) + 1
-    }
-    rowSum.fill(0); colSum.fill(0)
-    let hab = 0
-    for (let x = 0; x < BINS; x++) {
-      for (let y = 0; y < BINS; y++) {
-        const p = (joint[x * BINS + y] as number) / V
-        rowSum[x] = (rowSum[x] as number) + p
-        colSum[y] = (colSum[y] as number) + p
-        if (p > 0) hab -= p * Math.log(p)
-      }
-    }
-    let ha = 0; let hb = 0
-    for (let k = 0; k < BINS; k++) {
-      const pa = rowSum[k] as number
-      const pb = colSum[k] as number
-      if (pa > 0) ha -= pa * Math.log(pa)
-      if (pb > 0) hb -= pb * Math.log(pb)
-    }
-    out[c] = (ha + hb) / hab
-  }
-}
-
-function plainCr (q: Float32Array, qmin: number, qmax: number): void {
-  const qs = BINS / (qmax - qmin)
-  for (let c = 0; c < thumbs.length; c++) {
-    const b = thumbs[c] as Float32Array
-    classN.fill(0); classS.fill(0)
-    let s = 0; let ss = 0
-    for (let i = 0; i < V; i++) {
-      const x = Math.min(BINS - 1, (((q[i] as number) - qmin) * qs) | 0)
-      const y = b[i] as number
-      classN[x] = (classN[x] as number) + 1
-      classS[x] = (classS[x] as number) + y
-      s += y; ss += y * y
-    }
-    let between = 0
-    for (let k = 0; k < BINS; k++) if ((classN[k] as number) > 0) between += (classS[k] as number) ** 2 / (classN[k] as number)
-    out[c] = (between - s * s / V) / (ss - s * s / V)
-  }
-}
-
-const PLAIN: Record<MeasureName, () => void> = {
-  ncc: () => plainNcc(query.thumbnail),
-  nmi: () => plainNmi(query.thumbnail, query.thumbnailMin, query.thumbnailMax),
-  cr: () => plainCr(query.thumbnail, query.thumbnailMin, query.thumbnailMax)
-}
+const MEASURES: MeasureName[] = ['ncc', 'nmi', 'cr']
 
 /**
  * Candidates per second of each scan, rounds interleaved (plain, kernel,
  * engine, plain, …) so that load from other processes hits them alike;
- * one warm-up scan each, then the median of ROUNDS.
+ * one warm-up scan each, then the median of `rounds`.
  */
-function throughputs (scans: Array<() => void>): Array<{ rate: number, ms: number }> {
-  for (const scan of scans) scan()
+async function throughputs (count: number, rounds: number, scans: Array<() => unknown>): Promise<Array<{ rate: number, ms: number }>> {
+  for (const scan of scans) await scan()
   const times: number[][] = scans.map(() => [])
-  for (let r = 0; r < ROUNDS; r++) {
-    scans.forEach((scan, k) => {
+  for (let r = 0; r < rounds; r++) {
+    for (const [k, scan] of scans.entries()) {
       const t0 = performance.now()
-      scan()
+      await scan()
       times[k]?.push(performance.now() - t0)
-    })
+    }
   }
   return times.map(ts => {
     const ms = summarize(ts).median
-    return { rate: CANDIDATES / (ms / 1000), ms }
+    return { rate: count / (ms / 1000), ms }
   })
 }
 
-const ranker = new Ranker()
-const rows: Array<Record<string, string | number>> = []
+let t = performance.now()
+const bases = benchBases()
+const query = candidateOf(bases[3] as Features, 999_999)
 const figures: Record<string, Record<string, number>> = {}
-for (const measure of ['ncc', 'nmi', 'cr'] as const) {
-  const [plain, kernel, engine] = throughputs([
-    PLAIN[measure],
-    // the measure's prepared kernel in a bare loop: shows what the engine adds
-    () => {
-      const m = prepareMeasure(measure, query.thumbnail, { bins: BINS })
-      for (let c = 0; c < thumbs.length; c++) out[c] = m.score(thumbs[c] as Float32Array, mins[c], maxs[c])
-    },
-    () => { ranker.rank(query, candidates, { measure, topK: TOP, bins: BINS, prefilterKeep: Infinity }) }
-  ]) as [{ rate: number, ms: number }, { rate: number, ms: number }, { rate: number, ms: number }]
-  rows.push({
-    measure,
-    'plain loop cand/s': Math.round(plain.rate),
-    'kernel cand/s': Math.round(kernel.rate),
-    'engine cand/s': Math.round(engine.rate),
-    'engine ms': engine.ms,
-    'engine/plain': engine.rate / plain.rate
-  })
-  figures[measure] = { plain_per_s: Math.round(plain.rate), kernel_per_s: Math.round(kernel.rate), engine_per_s: Math.round(engine.rate), ratio: round(engine.rate / plain.rate) }
-}
-printTable(`Per-candidate scoring, ${CANDIDATES} candidates, ${SIZE}³ thumbnails, ${BINS} bins, every candidate scored (median of ${ROUNDS})`, rows)
-
-// --- top-10 latency, whole ranking call, different queries ---
 const latency: Record<string, number[]> = {}
-const latencyRows: Array<Record<string, string | number>> = []
-for (const measure of ['ncc', 'nmi', 'cr'] as const) {
-  for (const keep of ['default', 'all'] as const) {
+
+// The same 10,000 candidates for the engine in process and for the six sites' indexes.
+const candidates: RankCandidate[] = Array.from({ length: CANDIDATES }, (_, c) => ({ id: `lfn-${c}`, features: benchSeries(bases, c) }))
+const setupMs = performance.now() - t
+
+// --- 1. one site, in process ---
+{
+  const thumbs = candidates.map(c => c.features.thumbnail)
+  const mins = Float64Array.from(candidates, c => c.features.thumbnailMin)
+  const maxs = Float64Array.from(candidates, c => c.features.thumbnailMax)
+  const out = new Float64Array(CANDIDATES)
+  const plain = plainLoops(thumbs, mins, maxs, BINS, out)
+  const ranker = new Ranker()
+  const rows: Array<Record<string, string | number>> = []
+  for (const measure of MEASURES) {
+    const [p, engine] = await throughputs(CANDIDATES, ROUNDS, [
+      () => { plain[measure](query) },
+      () => { ranker.rank(query, candidates, { measure, topK: TOP, bins: BINS, prefilterKeep: Infinity }) }
+    ]) as [{ rate: number, ms: number }, { rate: number, ms: number }]
+    rows.push({ measure, 'plain loop cand/s': Math.round(p.rate), 'engine cand/s': Math.round(engine.rate), 'engine/plain': engine.rate / p.rate })
+    figures[measure] = { plain_per_s: Math.round(p.rate), engine_per_s: Math.round(engine.rate), engine_ratio: round(engine.rate / p.rate) }
+  }
+  printTable(`In process: scoring ${CANDIDATES} candidates, ${SIZE}³ thumbnails, ${BINS} bins, every candidate scored (median of ${ROUNDS}); setup ${Math.round(setupMs)} ms`, rows)
+
+  const latencyRows: Array<Record<string, string | number>> = []
+  for (const measure of MEASURES) {
     const samples: number[] = []
-    for (let q = 0; q < (keep === 'all' ? 3 : LATENCY_QUERIES); q++) {
+    for (let q = 0; q < LATENCY_QUERIES; q++) {
       const qf = candidateOf(bases[(q * 7) % BASES] as Features, 500_000 + q)
       const t0 = performance.now()
-      ranker.rank(qf, candidates, { measure, topK: TOP, bins: BINS, prefilterKeep: keep === 'all' ? Infinity : undefined })
+      ranker.rank(qf, candidates, { measure, topK: TOP, bins: BINS })
       samples.push(performance.now() - t0)
     }
-    latency[`${measure}_${keep}`] = samples
+    latency[`engine_${measure}`] = samples
     const s = summarize(samples)
-    latencyRows.push({ measure, prefilter: keep === 'all' ? 'none (all scored)' : 'max(10·K, 200)', n: s.n, median_ms: s.median, p95_ms: s.p95 })
+    latencyRows.push({ measure, n: s.n, median_ms: s.median, p95_ms: s.p95 })
   }
+  printTable(`In process: top-${TOP} of ${CANDIDATES} candidates, one engine call, pre-filter max(10·K, 200) (ms)`, latencyRows)
 }
-printTable(`Top-${TOP} latency over ${CANDIDATES} candidates, in process (ms)`, latencyRows)
+
+// --- 2. six hospital nodes on loopback ---
+const root = await mkdtemp(join(tmpdir(), 'dm2-bench-similarity-'))
+const rows: Array<Record<string, string | number>> = []
+const fedRows: Array<Record<string, string | number>> = []
+t = performance.now()
+// Hospital 1 here, hospitals 2…6 in their own processes; each fills its own index.
+const bench = await startBenchFederation(root, SITES, CANDIDATES, i => (candidates[i] as RankCandidate).features)
+const fillMs = performance.now() - t
+try {
+  printTable(`${SITES} nodes, one process each: ${CANDIDATES} series put into their feature indexes (encode, LevelDB, decode into memory) in ${Math.round(fillMs)} ms`, bench.sizes.map((series, i) => ({ site: i + 1, series })))
+
+  // Per-site scoring through the site's own path, against the plain loop over the same arrays.
+  const index = bench.node.similarity.index
+  const siteFeatures = await Promise.all(index.lfns().map(async lfn => await index.features(lfn)))
+  const thumbs = siteFeatures.map(f => f.thumbnail)
+  const out = new Float64Array(thumbs.length)
+  const plain = plainLoops(thumbs, Float64Array.from(siteFeatures, f => f.thumbnailMin), Float64Array.from(siteFeatures, f => f.thumbnailMax), BINS, out)
+  const coverage = chainCoverage([(bench.certificates[0] as { bytes: Uint8Array }).bytes])
+  const ranker = new Ranker()
+  const signal = new AbortController().signal
+  for (const measure of MEASURES) {
+    let scored = 0
+    const [p, path] = await throughputs(thumbs.length, SITE_ROUNDS, [
+      () => { plain[measure](query) },
+      async () => {
+        const r = await rankSite({ query, measure, topK: TOP, requireDiagnosis: false, coverage, candidates: index.candidates(), ranker, batch: PREFILTER_MIN, signal })
+        scored = r.counts.ranked
+      }
+    ]) as [{ rate: number, ms: number }, { rate: number, ms: number }]
+    rows.push({ measure, series: thumbs.length, scored, 'plain loop cand/s': Math.round(p.rate), 'site path cand/s': Math.round(path.rate), 'site/plain': path.rate / p.rate })
+    Object.assign(figures[measure] as object, { site_plain_per_s: Math.round(p.rate), site_per_s: Math.round(path.rate), site_ratio: round(path.rate / p.rate) })
+  }
+  printTable(`Per site (hospital 1, ${thumbs.length} series): index walk + coverage + decoded features + engine, every candidate scored (median of ${SITE_ROUNDS})`, rows)
+
+  // Federated top-10, after one warm-up query per measure (connections, compiled kernels). This
+  // process and the sites were busy for a long while: a connection found dead is dialled again.
+  for (const measure of MEASURES) {
+    for (let attempt = 1; ; attempt++) {
+      await bench.connect()
+      const warm = await bench.client.similar(query, { measure, topK: TOP })
+      if (warm.partial.length === 0) break
+      if (attempt === 3) throw new Error(`sites did not answer: ${JSON.stringify(warm.partial)}`)
+      process.stderr.write(`warm-up ${measure}: ${warm.partial.length} site(s) did not answer (${warm.partial.map(p => p.reason).join(', ')}), again\n`)
+      await new Promise(resolve => setTimeout(resolve, 1000))
+    }
+  }
+  for (const measure of MEASURES) {
+    const samples: number[] = []
+    let sameBase = 0
+    for (let q = 0; q < LATENCY_QUERIES; q++) {
+      const base = (q * 7 + 1) % BASES
+      const qf = candidateOf(bases[base] as Features, 700_000 + q)
+      const t0 = performance.now()
+      const r = await bench.client.similar(qf, { measure, topK: TOP })
+      samples.push(performance.now() - t0)
+      if (r.partial.length > 0 || r.results.length !== TOP) throw new Error(`incomplete answer: ${JSON.stringify(r.partial)}`)
+      sameBase += r.results.filter(h => Number(h.lfn.slice('bench-'.length)) % BASES === base).length
+    }
+    latency[`federated_${measure}`] = samples
+    const s = summarize(samples)
+    fedRows.push({ measure, n: s.n, median_ms: s.median, p95_ms: s.p95, max_ms: s.max, 'hits of the query\'s base': `${sameBase}/${TOP * LATENCY_QUERIES}` })
+  }
+  printTable(`Federated top-${TOP} over ${CANDIDATES} series on ${SITES} nodes (loopback, /dm2/similarity/1.0.0, from hospital 1) (ms)`, fedRows)
+} finally {
+  await bench.stop()
+  await rm(root, { recursive: true, force: true })
+}
 
 // --- ingest costs ---
 const big = new Int16Array(256 * 256 * 200)
@@ -273,21 +203,27 @@ for (let r = 0; r < 20; r++) {
 printTable('Ingest (ms)', [
   { step: 'extract 256×256×200 int16 CT → 32³', median_ms: summarize(extractMs).median },
   { step: `encode (${encodedBytes} bytes)`, median_ms: summarize(encodeMs).median },
-  { step: 'decode + checks', median_ms: summarize(decodeMs).median }
+  { step: 'decode + checks', median_ms: summarize(decodeMs).median },
+  { step: `start ${SITES} nodes and fill their indexes, per series`, median_ms: fillMs / CANDIDATES }
 ])
 
-const nccFig = figures.ncc as Record<string, number>
+const median = (k: string): number => round(summarize(latency[k] ?? []).median)
+const ncc = figures.ncc as Record<string, number>
 printResult({
   bench: 'similarity',
   candidates: CANDIDATES,
+  sites: SITES,
   thumbnail: SIZE,
   bins: BINS,
-  setup_ms: round(setupMs),
   ncc: figures.ncc,
   nmi: figures.nmi,
   cr: figures.cr,
-  top10_ms: Object.fromEntries(Object.entries(latency).map(([k, v]) => [k, round(summarize(v).median)])),
+  engine_top10_ms: { ncc: median('engine_ncc'), nmi: median('engine_nmi'), cr: median('engine_cr') },
+  federated_top10_ms: { ncc: median('federated_ncc'), nmi: median('federated_nmi'), cr: median('federated_cr') },
+  federated_top10_p95_ms: Math.max(...MEASURES.map(m => summarize(latency[`federated_${m}`] ?? []).p95)),
+  fill_ms: round(fillMs),
   extract_256x256x200_ms: round(summarize(extractMs).median),
   encoded_bytes: encodedBytes,
-  ratio: round((nccFig.engine_per_s as number) / (nccFig.plain_per_s as number))
+  engine_ratio: ncc.engine_ratio,
+  ratio: ncc.site_ratio
 })

@@ -15,6 +15,8 @@
  * const params = await client.parameters(results[0].lfn)
  * const similar = await client.comparable(results[0].lfn)
  * await client.getImage(results[0].lfn, { out: 'ct.nii.gz' })
+ * const ranked = await client.similar(results[0].lfn, { measure: 'cr', topK: 10 })
+ * await client.annotate(ranked.results[0].lfn, 'dilated cardiomyopathy')
  * ```
  */
 import type { AbortOptions, PeerId } from '@libp2p/interface'
@@ -23,6 +25,7 @@ import type { LfnRecord } from '../dht/index.js'
 import type { HospitalNode } from '../node/index.js'
 import type { FanOutResult } from '../protocols/query/index.js'
 import { getImage, type GetImageOptions, type GetImageResult } from './get-image.js'
+import { annotate, similar, type SimilarOptions, type SimilarQuery, type SimilarResult } from './similar.js'
 import { Wallet, type UserIdentity } from './wallet.js'
 
 export interface QueryOptions extends AbortOptions {
@@ -81,5 +84,19 @@ export class Dm2Client {
   /** The volume of `lfn` as NIfTI, from its master and replicas. */
   async getImage (lfn: string, options: GetImageOptions): Promise<GetImageResult> {
     return await getImage(this.node, this.wallet, lfn, options)
+  }
+
+  /**
+   * Series most similar to `query` (an LFN, a volume, or features), ranked at
+   * each site next to its images; best first, with the sites that did not
+   * answer in `partial`. Diagnoses show where the user's chain grants meta/read.
+   */
+  async similar (query: SimilarQuery, options: SimilarOptions = {}): Promise<SimilarResult> {
+    return await similar({ node: this.node, wallet: this.wallet, query: async (where, o) => await this.query(where, o) }, query, options)
+  }
+
+  /** Attaches a signed diagnosis to `lfn` at its master site (the user's `annotate` right); resolves the record id. */
+  async annotate (lfn: string, diagnosis: string, options: AbortOptions = {}): Promise<{ id: string, lfn: string, master: string }> {
+    return await annotate({ node: this.node, wallet: this.wallet }, lfn, diagnosis, options)
   }
 }

@@ -1,13 +1,15 @@
 /**
  * The client commands a running node serves to the local `dm2` CLI over its
- * control channel (`query`, `get`, `parameters`). The user's key and
+ * control channel (`query`, `get`, `parameters`, `similar`, `annotate`). The user's key and
  * certificates travel with each call over the 0600 socket: the node acts for
  * the user for that call only and keeps nothing.
  */
 import type { ControlHandler } from '../control/index.js'
 import type { HospitalNode } from '../node/index.js'
 import { signerFromSeed } from '../sac/index.js'
+import { decodeFeatures, isMeasureName, MAX_ENCODED_FEATURES_BYTES, MAX_DIAGNOSIS_CHARS } from '../similarity/index.js'
 import { Dm2Client } from './client.js'
+import type { SimilarOptions, SimilarQuery } from './similar.js'
 
 interface UserParams {
   /** Base64 Ed25519 seed of the user's key. */
@@ -41,6 +43,32 @@ function text (params: unknown, name: string, max = 4096): string {
   return v
 }
 
+/** `similar` parameters: an LFN, or base64 features (`dm2 similar file.nii.gz`), and the options. */
+function similarParams (params: unknown): { query: SimilarQuery, options: SimilarOptions } {
+  const p = params as Record<string, unknown>
+  let query: SimilarQuery
+  if (typeof p.features === 'string') {
+    if (p.features.length > Math.ceil(MAX_ENCODED_FEATURES_BYTES / 3) * 4) throw new ControlParamsError('features too large')
+    try {
+      query = decodeFeatures(new Uint8Array(Buffer.from(p.features, 'base64')))
+    } catch (err) {
+      throw new ControlParamsError(`features: ${(err as Error).message}`)
+    }
+  } else {
+    query = text(params, 'lfn', 256)
+  }
+  const options: SimilarOptions = {}
+  if (p.measure !== undefined) {
+    if (!isMeasureName(p.measure)) throw new ControlParamsError('measure must be ncc, nmi or cr')
+    options.measure = p.measure
+  }
+  if (p.topK !== undefined) options.topK = Number(p.topK)
+  if (p.where !== undefined) options.where = text(params, 'where')
+  if (p.requireDiagnosis === true) options.requireDiagnosis = true
+  if (p.timeoutMs !== undefined) options.timeoutMs = Number(p.timeoutMs)
+  return { query, options }
+}
+
 export function clientControlHandlers (node: HospitalNode): Record<string, ControlHandler> {
   return {
     query: async (params, { signal }) => await client(node, params).query(text(params, 'where'), {
@@ -50,8 +78,17 @@ export function clientControlHandlers (node: HospitalNode): Record<string, Contr
       const r = await client(node, params).parameters(text(params, 'lfn', 128), { signal })
       return { lfn: r.lfn, master: r.master, version: r.version, meta: r.meta }
     },
-    get: async (params, { signal, progress }) => await client(node, params).getImage(text(params, 'lfn', 128), {
-      out: text(params, 'out'), signal, onProgress: e => { progress(e) }
-    })
+    similar: async (params, { signal }) => {
+      const { query, options } = similarParams(params)
+      return await client(node, params).similar(query, { ...options, signal })
+    },
+    annotate: async (params, { signal }) => await client(node, params).annotate(text(params, 'lfn', 256), text(params, 'diagnosis', MAX_DIAGNOSIS_CHARS), { signal }),
+    get: async (params, { signal, progress }) => {
+      const format = (params as { format?: unknown }).format ?? 'nifti'
+      if (format !== 'nifti' && format !== 'dicom') throw new ControlParamsError('format must be nifti or dicom')
+      return await client(node, params).getImage(text(params, 'lfn', 128), {
+        out: text(params, 'out'), format, signal, onProgress: e => { progress(e) }
+      })
+    }
   }
 }

@@ -15,6 +15,7 @@ import { registerKeys } from './keys.js'
 import { registerNode } from './node.js'
 import { registerReplicas } from './replicas.js'
 import { registerSac } from './sac.js'
+import { registerSimilarity } from './similarity.js'
 import { registerStatus } from './status.js'
 
 export function buildProgram (): Command {
@@ -27,6 +28,7 @@ export function buildProgram (): Command {
   registerFederation(program)
   registerStatus(program)
   registerClient(program)
+  registerSimilarity(program)
   registerReplicas(program)
   registerAssemble(program)
   registerDeid(program)

@@ -13,7 +13,7 @@ export async function connectToNode (configFile: string): Promise<ControlClient>
 
 export function registerStatus (program: Command): void {
   program.command('status')
-    .description('show a running node\'s identity, peers and connections')
+    .description('show a running node\'s identity, peers, connections, cache use and queue')
     .option('-c, --config <file>', 'the hospital\'s config file (env DM2_CONFIG)', process.env.DM2_CONFIG ?? CONFIG_FILE_NAME)
     .option('--json', 'print JSON')
     .action(async (opts: { config: string, json?: boolean }) => {

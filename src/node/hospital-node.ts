@@ -20,12 +20,14 @@ import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
 import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
+import { announceAll, announceSeries, type AnnounceDeps } from './announce.js'
 import { Bootstrapper } from './bootstrap.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
 import { startReplication } from './replication.js'
 import { loadRoster, SiteRoles } from './roles.js'
+import { NodeSimilarity, type SimilarityOptions } from './similarity/index.js'
 import type { ReplicaManager } from '../replicas/index.js'
 import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
@@ -48,6 +50,8 @@ export interface HospitalNodeOptions {
   replication?: { graceMs?: number, reconcileMs?: number }
   /** Member directory to use instead of `config.members` (the signed roster, tests). */
   members?: MemberDirectory
+  /** The similarity index: memory bound, hooks (tests, benchmarks). */
+  similarity?: SimilarityOptions
 }
 
 export class HospitalNode {
@@ -69,6 +73,7 @@ export class HospitalNode {
   private _dataPlane?: DataPlane
   private _dicom?: StandaloneEdge
   private _replicas?: ReplicaManager
+  private _similarity?: NodeSimilarity
   private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
@@ -103,6 +108,12 @@ export class HospitalNode {
   get replicas (): ReplicaManager {
     if (this._replicas === undefined || this.state !== 'started') throw new NodeNotStartedError()
     return this._replicas
+  }
+
+  /** The feature index, diagnoses and similarity services of this site. */
+  get similarity (): NodeSimilarity {
+    if (this._similarity === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._similarity
   }
 
   /** Registry, slice store, SCP and PACS pool. */
@@ -165,6 +176,13 @@ export class HospitalNode {
     try {
       await this.doStart(this.abortStart.signal)
       this.state = 'started'
+      // Every registered series is announced again (the node may have been away).
+      const deps = this.announceDeps()
+      const edge = this._dicom
+      if (deps !== undefined && edge !== undefined && this.options.catalog === undefined) {
+        const announcer = announceAll(deps, async () => (await edge.registry.list({ state: 'registered' })).map(r => r.lfn))
+        this.closers.push(async () => { await announcer.stop() })
+      }
     } catch (err) {
       await this.closeAll()
       this.state = 'stopped'
@@ -204,7 +222,7 @@ export class HospitalNode {
       logger: this.logger,
       aeTitle: config.dicom.aeTitle,
       scp: { host: config.dicom.host, port: config.dicom.port },
-      onRegistered: series => { this.announce(series.lfn) },
+      onRegistered: series => { this.announce(series.lfn); this._similarity?.registered(series.lfn) },
       ...(config.pacs === undefined ? {} : { pacs: { aeTitle: config.pacs.aeTitle, host: config.pacs.host, port: config.pacs.port } })
     })
     this._dicom = edge
@@ -219,7 +237,10 @@ export class HospitalNode {
       logger: this.logger,
       catalog: this.options.catalog ?? registryCatalog(edge),
       slices: this.options.slices ?? registrySlices(edge),
-      publish: async (input) => { await this.localization.publishLfn(input) },
+      publish: async (input) => {
+        this._similarity?.prepared(input.lfn, input.version, input.contentId)
+        await this.localization.publishLfn(input)
+      },
       records: registryRecords({ edge, site: config.name, resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs) }),
       findRevocation: async (id) => await this.localization.findRevocation(id),
       members: { isMember: peer => this.roles.isMember(peer), isStorage: peer => this.roles.isStorage(peer) },
@@ -233,6 +254,22 @@ export class HospitalNode {
     this.closers.push(async () => { await dataPlane.close(); this._dataPlane = undefined })
     checkpoint()
 
+    // Features at ingest, diagnoses, and the similarity services (src/node/similarity).
+    const similarity = await NodeSimilarity.open({
+      db,
+      dataPlane,
+      catalog: this.options.catalog ?? registryCatalog(edge),
+      slices: this.options.slices ?? registrySlices(edge),
+      slicesOnDisk: async lfn => (await edge.registry.instances(lfn)).every(i => i.file !== undefined),
+      registered: async () => (await edge.registry.list({ state: 'registered' })).map(s => s.lfn),
+      peerId: this.identity.peerId.toString(),
+      logger: this.logger,
+      ...(this.options.similarity === undefined ? {} : { options: this.options.similarity })
+    })
+    this._similarity = similarity
+    this.closers.push(async () => { await similarity.close(); this._similarity = undefined })
+    checkpoint()
+
     const admission = federationAdmission(this.members, this.logger.forComponent('dm2:admission'))
     this._admission = admission.stats
     const validator = new RecordValidator({
@@ -242,6 +279,7 @@ export class HospitalNode {
     const libp2p = await buildLibp2p({
       records: validator,
       dataPlane: dataPlane.services(),
+      similarity: similarity.services(),
       privateKey: this.identity.privateKey,
       listen: config.listen,
       announce: config.announce,
@@ -300,7 +338,8 @@ export class HospitalNode {
           await this.localization.publishRevocation(openRevocation(notice).target, notice).catch(() => 0)
           return result
         }
-      }, dataPlane.revocations as RevocationStore))
+      }, dataPlane.revocations as RevocationStore),
+      similarity.controlHandlers())
     const control = new ControlServer({
       socketPath: join(config.dataDir, CONTROL_SOCKET_NAME),
       handlers: this.controlHandlers,
@@ -308,6 +347,7 @@ export class HospitalNode {
     })
     await control.start()
     this.closers.push(async () => { await control.stop() })
+    similarity.start()
 
     this.log('started %p on %s', libp2p.peerId, libp2p.getMultiaddrs().map(a => a.toString()).join(', '))
   }
@@ -318,15 +358,18 @@ export class HospitalNode {
    * republisher and the next registration try again.
    */
   announce (lfn: string): void {
-    if (this.state !== 'started' || this._dataPlane === undefined) return
-    const catalog = this.options.catalog ?? (this._dicom === undefined ? undefined : registryCatalog(this._dicom))
-    catalog?.describe(lfn).then(async info => {
-      if (info === undefined) return
-      await this.localization.publishLfn({ lfn, version: info.version, contentId: new Uint8Array(0), manifestHash: new Uint8Array(0), meta: info.meta })
-    }).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
+    const deps = this.announceDeps()
+    if (this.state !== 'started' || deps === undefined) return
+    announceSeries(deps, lfn).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
   }
 
-  /** What `dm2 status` shows: identity, addresses, peers, admission. */
+  private announceDeps (): AnnounceDeps | undefined {
+    const catalog = this.options.catalog ?? (this._dicom === undefined ? undefined : registryCatalog(this._dicom))
+    if (catalog === undefined || this._dataPlane === undefined) return undefined
+    return { catalog, dataPlane: this._dataPlane, publish: async (input) => await this.localization.publishLfn(input), log: this.log }
+  }
+
+  /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
   statusReport (): Record<string, unknown> {
     const libp2p = this.libp2p
     const peers = libp2p.getPeers().map(p => p.toString())
@@ -338,7 +381,10 @@ export class HospitalNode {
       members: this.config.members.length,
       connections: libp2p.getConnections().length,
       refusedConnections: { ...this.admission },
-      dhtMode: libp2p.services.dht.getMode()
+      dhtMode: libp2p.services.dht.getMode(),
+      // Cache use per layer (bytes, entries, hits, misses) and the image queue (running, queued, BUSY answers).
+      cache: this.dataPlane.cache.stats(),
+      queue: this.dataPlane.pipeline.stats()
     }
   }
 

@@ -19,6 +19,9 @@ import type { KeyRelease, KeyReleaseComponents } from '../protocols/keys/index.j
 import type { RevocationPush, RevocationPushComponents } from '../protocols/revocations/index.js'
 import type { MetadataQuery, MetadataQueryComponents } from '../protocols/query/index.js'
 import type { Replicate, ReplicateComponents } from '../replicas/index.js'
+import type {
+  Annotation, AnnotationComponents, SimilarityRanking, SimilarityRankingComponents
+} from '../protocols/similarity/index.js'
 
 export type HospitalServices = {
   identify: Identify
@@ -30,6 +33,8 @@ export type HospitalServices = {
   revocations: RevocationPush
   query: MetadataQuery
   replicate: Replicate
+  similarity: SimilarityRanking
+  annotate: Annotation
 }
 
 /** The data-plane services (DataPlane.services()). */
@@ -40,6 +45,12 @@ export interface DataPlaneServices {
   revocations: (components: RevocationPushComponents) => RevocationPush
   query: (components: MetadataQueryComponents) => MetadataQuery
   replicate: (components: ReplicateComponents) => Replicate
+}
+
+/** The similarity services (src/node/similarity: NodeSimilarity.services()). */
+export interface SimilarityServices {
+  similarity: (components: SimilarityRankingComponents) => SimilarityRanking
+  annotate: (components: AnnotationComponents) => Annotation
 }
 
 export type HospitalLibp2p = Libp2p<HospitalServices>
@@ -59,6 +70,7 @@ export function streamMuxer (): ReturnType<typeof yamux> {
 
 export interface Libp2pInit {
   dataPlane: DataPlaneServices
+  similarity: SimilarityServices
   /** kad-dht validator and selector of the `/dm2/…` record namespace. */
   records: { validate: ValidateFn, select: SelectFn }
   privateKey: PrivateKey
@@ -92,7 +104,8 @@ export async function buildLibp2p (init: Libp2pInit): Promise<HospitalLibp2p> {
         validators: { [DHT_NAMESPACE]: init.records.validate },
         selectors: { [DHT_NAMESPACE]: init.records.select }
       }),
-      ...init.dataPlane
+      ...init.dataPlane,
+      ...init.similarity
     }
   })
 }

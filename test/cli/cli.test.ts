@@ -44,7 +44,13 @@ describe('dm2 command line', () => {
     expect(node.stdout).toContain(`peer id:   ${peerId ?? ''}`)
     const status = await runCli(['status', '--config', join(home, 'dm2.json'), '--json'])
     expect(status.code).toBe(0)
-    expect(JSON.parse(status.stdout)).toMatchObject({ name: 'Hospital A', peerId, dhtMode: 'server' })
+    expect(JSON.parse(status.stdout)).toMatchObject({
+      name: 'Hospital A',
+      peerId,
+      dhtMode: 'server',
+      cache: { images: { entries: 0, hits: 0 }, slices: { entries: 0 }, results: { entries: 0 } },
+      queue: { running: 0, queued: 0, rejected: 0 }
+    })
     const result = await node.stop('SIGTERM')
     expect(result.code).toBe(0)
     expect((await readdir(home)).sort()).toEqual(['cache', 'db', 'dicom', 'dm2.json', 'identity.key', 'registry.key', 'replicas'])

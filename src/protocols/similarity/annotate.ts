@@ -16,7 +16,7 @@ import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { decodeAuthorization, hashArguments, type AccessRequest, type Authorization, type Decision, type ResourceDescriptor } from '../../sac/index.js'
 import { DiagnosisRefusedError, InvalidDiagnosisError, openDiagnosis, type Diagnosis } from '../../similarity/diagnoses.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
-import { ProtocolError } from '../status.js'
+import { ProtocolError, statusError } from '../status.js'
 import { ANNOTATE_COMMAND, ANNOTATE_LIMITS, ANNOTATE_PROTOCOL, MAX_STREAMS } from './constants.js'
 
 export interface AnnotationInit {
@@ -29,6 +29,8 @@ export interface AnnotationInit {
 }
 
 export interface AnnotationComponents {
+  /** This node: a diagnosis for an LFN it masters is attached in-process (a node cannot dial itself). */
+  peerId: PeerId
   registrar: Registrar
   connectionManager: ConnectionManager
   logger: ComponentLogger
@@ -118,9 +120,27 @@ class AnnotationService implements Annotation, Startable {
     await this.components.registrar.unhandle(ANNOTATE_PROTOCOL)
   }
 
+  /** The same handler, access check (audited) and store as over the wire, for an LFN this node masters. */
+  private async askSelf (request: AnnotateRequest, options: AbortOptions): Promise<Record<string, unknown>> {
+    options.signal?.throwIfAborted()
+    let reply: RpcReply
+    try {
+      reply = await this.serve({ record: request.record, auth: request.auth }, { remotePeer: this.components.peerId })
+    } catch (err) {
+      throw statusError(err instanceof ProtocolError ? 'INVALID' : 'ERROR')
+    }
+    if (reply.status !== 'OK') throw statusError(reply.status, reply.reason)
+    return reply.body
+  }
+
   async annotate (peer: PeerId, request: AnnotateRequest, options: AbortOptions = {}): Promise<string> {
-    const stream = await this.components.connectionManager.openStream(peer, ANNOTATE_PROTOCOL, options)
-    const body = await rpcCall(stream, { record: request.record, auth: request.auth }, this.limits, options.signal)
+    let body: Record<string, unknown>
+    if (peer.equals(this.components.peerId)) {
+      body = await this.askSelf(request, options)
+    } else {
+      const stream = await this.components.connectionManager.openStream(peer, ANNOTATE_PROTOCOL, options)
+      body = await rpcCall(stream, { record: request.record, auth: request.auth }, this.limits, options.signal)
+    }
     if (typeof body.id !== 'string' || !/^[0-9a-f]{64}$/.test(body.id)) throw new ProtocolError('bad annotate answer')
     return body.id
   }

@@ -10,6 +10,7 @@ import {
 } from '../../sac/index.js'
 import { decodeFeatures, Ranker, type Features } from '../../similarity/index.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
+import { ProtocolError, statusError } from '../status.js'
 import {
   DEFAULT_MAX_CONCURRENT_QUERIES, DEFAULT_RANK_BATCH, MAX_STREAMS, SIMILARITY_COMMAND, SIMILARITY_INDEX_CONTENT_ID,
   SIMILARITY_LIMITS, SIMILARITY_PROTOCOL
@@ -17,7 +18,7 @@ import {
 import { chainCoverage, type Coverage } from './coverage.js'
 import { rankFederation, type FederationQuery, type FederationResult } from './federation.js'
 import { firstCovered, rankSite, type Candidate, type SiteCounts } from './site.js'
-import { checkQuery, encodeHits, parseHits, parseRequest, similarityArguments, type SimilarityRequest, type SiteHit } from './wire.js'
+import { checkQuery, encodeHits, parseHits, parseRequest, similarityArguments, type SimilarityQuery, type SimilarityRequest, type SiteHit } from './wire.js'
 
 /** What the site's log and hook learn of each query: counts and ids, no features, no patient data. */
 export interface SimilarityServed extends SiteCounts {
@@ -46,6 +47,8 @@ export interface SimilarityRankingInit {
 }
 
 export interface SimilarityRankingComponents {
+  /** This node: a query to itself is served in-process (a node cannot dial itself). */
+  peerId: PeerId
   registrar: Registrar
   connectionManager: ConnectionManager
   logger: ComponentLogger
@@ -181,9 +184,29 @@ class SimilarityRankingService implements SimilarityRanking, Startable {
 
   async query (peer: PeerId, request: SimilarityRequest, options: AbortOptions = {}): Promise<SiteHit[]> {
     const q = checkQuery(request)
+    if (peer.equals(this.components.peerId)) return await this.askSelf({ ...q, auth: request.auth }, q, options)
     const stream = await this.components.connectionManager.openStream(peer, SIMILARITY_PROTOCOL, options)
     const body = await rpcCall(stream, { ...q, auth: request.auth }, this.limits, options.signal)
     return parseHits(body, q)
+  }
+
+  /**
+   * This site, asked in-process: the same handler, access check (audited,
+   * remote peer = this node) and answer checks as over the wire.
+   */
+  private async askSelf (request: Record<string, unknown>, q: SimilarityQuery, options: AbortOptions): Promise<SiteHit[]> {
+    const timeout = AbortSignal.timeout(this.limits.timeoutMs)
+    const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+    let reply: RpcReply
+    try {
+      reply = await this.serve(request, { remotePeer: this.components.peerId }, signal)
+    } catch (err) {
+      signal.throwIfAborted()
+      throw statusError(err instanceof ProtocolError ? 'INVALID' : 'ERROR')
+    }
+    signal.throwIfAborted()
+    if (reply.status !== 'OK') throw statusError(reply.status, reply.reason)
+    return parseHits(reply.body, q)
   }
 
   async rankFederation (query: FederationQuery): Promise<FederationResult> {
