@@ -70,12 +70,14 @@ export class Dm2Client {
     return await this.node.localization.resolveLfn(lfn, options)
   }
 
-  /** Series comparable to `lfn`: same modality and body region (and, optionally, more constraints). */
-  async comparable (lfn: string, options: QueryOptions & { where?: string } = {}): Promise<FanOutResult> {
+  /** Series comparable to `lfn`: same modality and body region, optionally with a diagnosis known and more constraints. */
+  async comparable (lfn: string, options: QueryOptions & { where?: string, diagnosisKnown?: boolean } = {}): Promise<FanOutResult> {
     const { meta } = await this.parameters(lfn, options)
     const terms: string[] = []
     if (typeof meta.modality === 'string') terms.push(`modality = ${JSON.stringify(meta.modality)}`)
     if (typeof meta.bodyPart === 'string') terms.push(`bodyPart = ${JSON.stringify(meta.bodyPart)}`)
+    // The paper's "Comparablerequest": same modality and region, and a diagnosis known (§4.5).
+    if (options.diagnosisKnown === true) terms.push('diagnosisKnown')
     if (options.where !== undefined) terms.push(`(${options.where})`)
     const result = await this.query(terms.length === 0 ? 'slices > 0' : terms.join(' AND '), options)
     return { ...result, results: result.results.filter(r => r.lfn !== lfn) }

@@ -241,7 +241,12 @@ export class HospitalNode {
         this._similarity?.prepared(input.lfn, input.version, input.contentId)
         await this.localization.publishLfn(input)
       },
-      records: registryRecords({ edge, site: config.name, resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs) }),
+      records: registryRecords({
+        edge,
+        site: config.name,
+        resourceOf: async (lfn, version, attrs): Promise<ResourceDescriptor> => await dataPlane.descriptor(lfn, version, attrs),
+        diagnosed: lfn => this._similarity?.index.hasDiagnosis(lfn) ?? false
+      }),
       findRevocation: async (id) => await this.localization.findRevocation(id),
       members: { isMember: peer => this.roles.isMember(peer), isStorage: peer => this.roles.isStorage(peer) },
       resolveLfn: async lfn => await this.localization.resolveLfn(lfn),

@@ -24,13 +24,16 @@ export interface RecordSourceInit {
   site: string
   /** The descriptor of a series for access control (owner, custodian, modality, …). */
   resourceOf: (lfn: string, version: number, attrs: { modality?: string, bodyPart?: string, date?: string }) => Promise<ResourceDescriptor>
+  /** Whether a diagnosis is recorded for the series (field `diagnosisKnown`); absent: the field is left out. */
+  diagnosed?: (lfn: string) => boolean
 }
 
 export function registryRecords (init: RecordSourceInit): (scan: RecordScan) => AsyncIterable<QueryRecord> {
   return async function * (scan) {
     for (const series of await init.edge.registry.list({ state: 'registered' })) {
       const identifying = await init.edge.registry.identifying(series.lfn)
-      const descriptive: Record<string, string | number> = { lfn: series.lfn, site: init.site, slices: series.instances }
+      const descriptive: Record<string, string | number | boolean> = { lfn: series.lfn, site: init.site, slices: series.instances }
+      if (init.diagnosed !== undefined) descriptive.diagnosisKnown = init.diagnosed(series.lfn)
       const ident: Record<string, string | number> = {}
       for (const f of SCHEMA) {
         if (f.dicom === undefined || NOT_OFFERED.has(f.name)) continue

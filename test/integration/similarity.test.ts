@@ -202,6 +202,9 @@ describe('similarity search over a federation of hospital nodes', () => {
     expect(seen.results.filter(h => h.diagnosis !== undefined)).toHaveLength(1)
     const only = await client.similar(queries[1] as VolumeInput, { measure: 'cr', topK: 4, requireDiagnosis: true })
     expect(only.results.map(h => h.lfn)).toEqual([atA, atC])
+    // The metadata query knows it too: comparable series with a diagnosis (the paper's Comparablerequest).
+    const diagnosed = await client.query('diagnosisKnown')
+    expect(diagnosed.results.map(r => r.lfn).sort()).toEqual([atA, atC].sort())
 
     const colleagueClient = new Dm2Client(nodes[2] as HospitalNode, { signer: colleague, certificates: nodes.map((_, i) => grant(colleague, i, ['similarity'])) })
     const hidden = await colleagueClient.similar(queries[1] as VolumeInput, { measure: 'cr', topK: 4 })

@@ -206,6 +206,11 @@ export class FeatureIndex {
     else this.diagnoses.set(lfn, text)
   }
 
+  /** True when a diagnosis is known for the LFN (the query field `diagnosisKnown`). */
+  hasDiagnosis (lfn: string): boolean {
+    return this.diagnoses.has(lfn)
+  }
+
   /** Decoded features of an indexed series: from memory, else LevelDB (then kept). */
   async features (lfn: string): Promise<Features> {
     this.init.onRead?.(lfn)
