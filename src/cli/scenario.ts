@@ -4,7 +4,8 @@
  * grants a cardiologist read access to its data with a signed certificate;
  * from the last hospital the cardiologist queries every hospital for CTs,
  * reads the parameters of one held by the first, and gets it as a volume (assembled, de-identified, encrypted at the
- * master, pulled and decrypted here), then asks again (image cache).
+ * master, pulled and decrypted here), then asks again (image cache), and
+ * ranks the most similar CTs across hospitals (paper §2.3, computed at each site).
  */
 import { mkdir, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -95,5 +96,13 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
   await timed(steps, 'getImage again', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `served from the master's image cache (${r.bytes} bytes)`, print)
+  await timed(steps, 'similar', async () => {
+    // Features are computed in the background at ingest; wait until every site has indexed its series.
+    await Promise.all(nodes.map(async n => { await n.similarity.indexer.idle() }))
+    return await client.similar(record.lfn, { measure: 'cr', topK: 5, ...(signal === undefined ? {} : { signal }) })
+  }, r => {
+    const names = new Map(nodes.map(n => [n.peerId.toString(), n.config.name]))
+    return `${r.results.length} most similar CTs by correlation ratio, ranked at each hospital: ${r.results.map(h => `${h.score.toFixed(3)} (${names.get(h.site) ?? h.site})`).join(', ')}`
+  }, print)
   return steps
 }

@@ -91,6 +91,8 @@ describe('dm2 command line', () => {
     // The cardiologist scenario fetched a volume at the last hospital.
     expect(entries.some(e => /^hospital-c-.+\.nii\.gz$/.test(e))).toBe(true)
     expect(cli.stdout).toMatch(/getImage again\s+\d+ ms {2}served from the master's image cache/)
+    // Then the similar cases, ranked at every hospital (two other CTs in a 3-hospital federation).
+    expect(cli.stdout).toMatch(/similar\s+\d+ ms {2}2 most similar CTs by correlation ratio, ranked at each hospital: \d\.\d{3} \(hospital-[a-c]\), \d\.\d{3} \(hospital-[a-c]\)$/m)
   })
 
   it('Ctrl-C while the federation is still forming also exits 0', async () => {
