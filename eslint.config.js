@@ -8,8 +8,8 @@ export default [
     }
   },
   {
-    // The command-line front end is the one place that talks to a terminal.
-    files: ['src/cli/**'],
+    // The command-line front end (and the README's runnable examples) are the places that talk to a terminal.
+    files: ['src/cli/**', 'examples/**'],
     rules: { 'no-console': 'off' }
   }
 ]
