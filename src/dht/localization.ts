@@ -5,6 +5,7 @@
  * Records are republished before they expire; successful lookups are cached
  * briefly; a lookup that finds nothing throws `NotLocatedError`.
  */
+import { setMaxListeners } from 'node:events'
 import type { AbortOptions, Logger, PeerId, PrivateKey } from '@libp2p/interface'
 import type { KadDHT } from '@libp2p/kad-dht'
 import { LRUCache } from 'lru-cache'
@@ -44,7 +45,10 @@ export interface PublishLfnInput {
 
 function withTimeout (options: AbortOptions = {}): AbortOptions {
   const timeout = AbortSignal.timeout(DHT_QUERY_TIMEOUT_MS)
-  return { signal: options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout]) }
+  const signal = options.signal === undefined ? timeout : AbortSignal.any([options.signal, timeout])
+  // One DHT query listens on its signal once per peer asked (k = 20 and more): not a leak.
+  setMaxListeners(Infinity, signal)
+  return { signal }
 }
 
 export class Localization {
