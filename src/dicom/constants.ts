@@ -30,8 +30,14 @@ export const MAX_INBOUND_PDU_BYTES = 1024 * 1024 + 6
 /** Associations served at once by the SCP; more are rejected with "local limit exceeded". */
 export const DEFAULT_MAX_ASSOCIATIONS = 32
 
-/** Acknowledge an instance only once it is on stable storage (file fdatasync + folder fsync). */
+/** Acknowledge an instance only once it is on stable storage (data fdatasync, rename, file fsync: see SliceStore). */
 export const DEFAULT_SYNC_WRITES = true
+/**
+ * A durable temporary file starts an fdatasync each time this many bytes
+ * are unflushed (TempFile's flush ahead), so most of an instance is on disk
+ * by the time its last PDV arrives.
+ */
+export const SYNC_AHEAD_BYTES = 128 * 1024
 /** Largest instance accepted by C-STORE or import (bytes on disk). */
 export const DEFAULT_MAX_INSTANCE_BYTES = 2 * 1024 * 1024 * 1024
 /** Largest deflated data set we inflate (PS3.5 §A.5), after inflation. */

@@ -3,16 +3,16 @@
  * by C-STORE (imager, PACS C-MOVE), as a C-GET sub-operation, or from a file
  * (`importFile`). Order matters for crash safety: inspect the temporary
  * file, rename it into the slice store, then record it in the registry
- * (unsynced) while the one fsync of the file runs; only once both are done is
- * success acknowledged. The file, not the record, is what makes an instance
- * durable (see SliceStore): `recover()` reconciles both ways at start-up. A
+ * (unsynced) while the one fsync of the renamed file runs; only once both
+ * are done is success acknowledged. The file, not the record, is what makes
+ * an instance durable (see SliceStore): `recover()` reconciles both ways at start-up. A
  * failure at any step removes the temporary file and records nothing.
  */
 import { stat } from 'node:fs/promises'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { AddResult, InstanceInput, Registry } from '../registry/index.js'
 import { InvalidDicomError } from './errors.js'
-import { inspectFile, type ExpectedInstance, type InstanceInfo } from './part10/index.js'
+import { inspectDescriptor, inspectFile, type ExpectedInstance, type InstanceInfo } from './part10/index.js'
 import type { SliceStore, TempFile } from './slice-store.js'
 
 export interface IngestComponents {
@@ -66,8 +66,9 @@ export class Ingestor {
           ? new InvalidDicomError(temp.error.message, 0xa700)
           : new InvalidDicomError('cannot write the instance', 0xa700)
       }
-      temp.finish()
-      info = inspectFile(temp.path, expected)
+      // Read through the temp file's own descriptor: no open, fstat or close.
+      const fd = temp.descriptor
+      info = fd === undefined ? inspectFile(temp.path, expected) : inspectDescriptor(fd, temp.size, expected)
     } catch (err) {
       await temp.discard()
       throw err

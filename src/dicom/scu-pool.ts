@@ -184,7 +184,7 @@ export class ScuPool {
 
   private storeHandler (p: Pooled): StoreHandler {
     return {
-      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle })),
+      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false }),
       complete: async (temp, header) => {
         if (temp === undefined) return { status: Status.OutOfResources, comment: 'cannot create a temporary file' }
         // A cache fill: the PACS keeps the master copy, so it is not flushed (see SliceStore).

@@ -2,7 +2,8 @@
  * The registry's records in its level sublevel (layout in records.ts): reads,
  * atomic batch writes across the sublevels, index maintenance, and a small
  * in-memory copy of the series being written (each received instance rewrites
- * its series record; reading it back every time would double the cost).
+ * its series record; reading it back every time would double the cost), with
+ * the instance keys of series created here (see HotSeries).
  * No locking here: the Registry serializes writes per series.
  */
 import type { AbstractLevel, AbstractSublevel } from 'abstract-level'
@@ -22,6 +23,17 @@ function sameAttributes (a: AttrMap, b: AttrMap): boolean {
   return ka.every(k => JSON.stringify(a[k]) === JSON.stringify(b[k]))
 }
 
+interface HotSeries {
+  series: SeriesRecord
+  ident: AttrMap
+  /**
+   * Every instance key of the series, when it was created by this store (so
+   * none can be stored that the set lacks): an instance new to the series,
+   * the usual case while it is received, then costs no read.
+   */
+  keys?: Set<string>
+}
+
 export class RecordStore {
   private readonly db: RegistryDb
   private readonly series: Sub<Uint8Array>
@@ -29,7 +41,7 @@ export class RecordStore {
   private readonly inst: Sub<Uint8Array>
   private readonly uid: Sub<string>
   private readonly idx: Sub<string>
-  private readonly hot = new Map<string, { series: SeriesRecord, ident: AttrMap }>()
+  private readonly hot = new Map<string, HotSeries>()
 
   constructor (db: RegistryDb) {
     this.db = db
@@ -64,6 +76,8 @@ export class RecordStore {
   }
 
   async readInstance (lfn: string, key: string): Promise<InstanceRecord | undefined> {
+    const keys = this.hot.get(lfn)?.keys
+    if (keys !== undefined && !keys.has(key)) return undefined
     const v = await this.inst.get(`${lfn}!${key}`)
     return v === undefined ? undefined : unpack<InstanceRecord>(v)
   }
@@ -115,7 +129,12 @@ export class RecordStore {
       batch.del(`i!${i.sopInstanceUid}`, { sublevel: this.uid })
     }
     await batch.write()
-    this.remember(series, ident)
+    const keys = old === undefined ? new Set<string>() : this.hot.get(series.lfn)?.keys
+    if (keys !== undefined) {
+      for (const i of instances) keys.add(i.key)
+      for (const i of removed) keys.delete(i.key)
+    }
+    this.remember({ series, ident, ...(keys === undefined ? {} : { keys }) })
   }
 
   /** Removes a series, its instances, UID entries and index entries in one batch. */
@@ -133,12 +152,13 @@ export class RecordStore {
     this.hot.delete(series.lfn)
   }
 
-  private remember (series: SeriesRecord, ident: AttrMap): void {
+  private remember (entry: HotSeries): void {
+    const series = entry.series
     this.hot.delete(series.lfn)
     if (this.hot.size >= HOT_SERIES) {
       const oldest = this.hot.keys().next().value
       if (oldest !== undefined) this.hot.delete(oldest)
     }
-    this.hot.set(series.lfn, { series, ident })
+    this.hot.set(series.lfn, entry)
   }
 }

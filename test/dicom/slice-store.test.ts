@@ -1,7 +1,8 @@
-import { readdir, writeFile } from 'node:fs/promises'
+import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SliceStore } from '../../src/dicom/index.js'
+import { SYNC_AHEAD_BYTES } from '../../src/dicom/constants.js'
 import { tempDir } from '../helpers/tmp.js'
 
 describe('slice store', () => {
@@ -17,10 +18,13 @@ describe('slice store', () => {
     const temp = store.createTemp(new Uint8Array([1, 2]))
     for (let i = 0; i < 40; i++) temp.write(new Uint8Array(10_000).fill(i))
     expect(await store.temps()).toHaveLength(1)
-    temp.finish()
     const { path, durable } = await store.commit(temp, 'aaaa/bbbb.dcm')
     await durable
     expect(path).toBe(store.absolute('aaaa/bbbb.dcm'))
+    // Flushed ahead while written (past SYNC_AHEAD_BYTES), every byte in place.
+    const stored = await readFile(path)
+    expect(stored.length).toBe(2 + 40 * 10_000)
+    expect([stored[0], stored[1], stored[2], stored[2 + 39 * 10_000]]).toEqual([1, 2, 0, 39])
     expect(await store.temps()).toEqual([])
     expect(await store.list()).toEqual(['aaaa/bbbb.dcm'])
     expect(() => store.absolute('../../etc/passwd')).toThrow(RangeError)
@@ -46,10 +50,27 @@ describe('slice store', () => {
     await store.init()
     const commits = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
       const t = store.createTemp(new Uint8Array([i]))
-      t.finish()
       return await store.commit(t, `series/${i}.dcm`)
     }))
     await Promise.all(commits.map(async c => { await c.durable }))
     expect((await store.list()).length).toBe(20)
+  })
+
+  it('discards a file whose flush ahead is still running, and commits an imported copy durably', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 24 })
+    await store.init()
+    const temp = store.createTemp()
+    for (let i = 0; i < 8; i++) temp.write(new Uint8Array(SYNC_AHEAD_BYTES).fill(i))
+    await temp.discard()
+    expect(temp.error).toBeUndefined()
+    expect(await store.temps()).toEqual([])
+    const source = join(tmp.path, 'outside.dcm')
+    await writeFile(source, new Uint8Array(1000).fill(9))
+    const copy = await store.copyToTemp(source)
+    const { path, durable } = await store.commit(copy, 'cccc/dddd.dcm')
+    await durable
+    expect((await readFile(path)).equals(Buffer.alloc(1000, 9))).toBe(true)
+    expect(await store.temps()).toEqual([])
+    await store.close()
   })
 })

@@ -143,4 +143,20 @@ describe('Registry', () => {
     await r.stop()
     await expect(r.addInstance(instance(1))).rejects.toMatchObject({ name: 'RegistryStoppedError' })
   })
+
+  it('tells a new instance from a known one, in a series created here or found on disk', async () => {
+    const r = await open()
+    expect((await r.addInstance(instance(1))).newInstance).toBe(true)
+    expect((await r.addInstance(instance(1))).newInstance).toBe(false)
+    await r.stop()
+    // A restart: the series is read from disk, its instance keys are not all in memory.
+    const again = await open()
+    expect((await again.addInstance(instance(1))).newInstance).toBe(false)
+    expect((await again.addInstance(instance(2))).newInstance).toBe(true)
+    expect((await again.get(again.lfnOf(SERIES)))?.instances).toBe(2)
+    // Deleted, then received again: new again.
+    await again.adminDelete(again.lfnOf(SERIES))
+    expect((await again.addInstance(instance(1))).newInstance).toBe(true)
+    expect((await again.get(again.lfnOf(SERIES)))?.instances).toBe(1)
+  })
 })

@@ -11,7 +11,7 @@ import { InvalidDicomError } from '../errors.js'
 import { STORABLE_SYNTAXES, TransferSyntax, isEncapsulated, isJpeg2000, isValidUid } from '../uids.js'
 import { checkJ2kHeader, readJ2kHeader } from './jpeg2000.js'
 import { readFileMeta } from './meta.js'
-import { BufferSource, withFileSource, type ByteSource } from './source.js'
+import { BufferSource, FileSource, withFileSource, type ByteSource } from './source.js'
 import { decimalString, decodeAttributes, integerString, type Attributes } from './values.js'
 import { syntaxOf, walkDataset, type DatasetScan } from './walker.js'
 
@@ -134,4 +134,9 @@ export function inspectSource (file: ByteSource, expected?: ExpectedInstance): I
 /** Inspects a Part 10 file on disk without reading its pixel data into memory. */
 export function inspectFile (path: string, expected?: ExpectedInstance): InstanceInfo {
   return withFileSource(path, src => inspectSource(src, expected))
+}
+
+/** The same, through a descriptor already open for reading, of a file of `size` bytes (left open). */
+export function inspectDescriptor (fd: number, size: number, expected?: ExpectedInstance): InstanceInfo {
+  return inspectSource(new FileSource(fd, undefined, size), expected)
 }

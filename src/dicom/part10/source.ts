@@ -40,14 +40,22 @@ export class BufferSource implements ByteSource {
 export class FileSource implements ByteSource {
   readonly size: number
   private readonly fd: number
-  private readonly window: Buffer
+  private readonly maxWindow: number
+  private window: Buffer
   private winStart = 0
   private winLength = 0
 
-  constructor (fd: number, windowBytes = 256 * 1024) {
+  /**
+   * The window starts small (a header is a few KiB; reading 256 KiB of the
+   * pixel data behind it cost more than parsing the header) and grows
+   * fourfold, up to `maxWindowBytes`, while reads continue where it ended.
+   */
+  /** `size`: the file's size when the caller knows it (saves an fstat). */
+  constructor (fd: number, maxWindowBytes = 256 * 1024, size?: number) {
     this.fd = fd
-    this.size = fstatSync(fd).size
-    this.window = Buffer.allocUnsafe(windowBytes)
+    this.size = size ?? fstatSync(fd).size
+    this.maxWindow = maxWindowBytes
+    this.window = Buffer.allocUnsafe(Math.min(16 * 1024, maxWindowBytes))
   }
 
   bytes (offset: number, length: number): Uint8Array {
@@ -55,10 +63,14 @@ export class FileSource implements ByteSource {
     if (offset >= this.winStart && offset + length <= this.winStart + this.winLength) {
       return this.window.subarray(offset - this.winStart, offset - this.winStart + length)
     }
-    if (length > this.window.length) {
+    if (length > this.maxWindow) {
       const out = Buffer.allocUnsafe(length)
       this.readFully(out, offset)
       return out
+    }
+    const sequential = this.winLength > 0 && offset >= this.winStart && offset <= this.winStart + this.winLength + this.window.length
+    if ((sequential || length > this.window.length) && this.window.length < this.maxWindow) {
+      this.window = Buffer.allocUnsafe(Math.min(this.maxWindow, Math.max(this.window.length * 4, length)))
     }
     this.winStart = offset
     this.winLength = Math.min(this.window.length, this.size - offset)

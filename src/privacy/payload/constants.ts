@@ -42,6 +42,23 @@ export const HASH_BYTES = 32
 export const DIRECT_UPDATE_BYTES = 256 * 1024
 export const STAGE_BYTES = 1024 * 1024
 
+/**
+ * Sealing hashes chunk ids on a worker thread (a second core) for payloads
+ * of at least this many chunks of at least this size; smaller ones are not
+ * worth the hand-over.
+ */
+export const HASH_WORKER_MIN_CHUNKS = 8
+export const HASH_WORKER_MIN_CHUNK_BYTES = 256 * 1024
+/**
+ * Chunks the worker may have waiting before the sealing thread hashes the
+ * next one itself: SHA-256 runs slower than AES-GCM on AES-NI/SHA-NI CPUs, so
+ * the best split leaves some hashing on the sealing thread, and a busy second
+ * core shifts more of it back automatically.
+ */
+export const HASH_WORKER_AHEAD = 2
+/** Sealed chunks held at most while their ids are computed (memory: this many chunks). */
+export const SEAL_AHEAD = 4
+
 /** HKDF `info` label of the per-file chunk key (RFC 5869 §3.2). */
 export const CHUNK_KEY_LABEL = 'dm2/payload/v1/chunk-key'
 /** Prefix of every chunk's AEAD associated data. */

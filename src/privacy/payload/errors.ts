@@ -158,3 +158,13 @@ export class KeyFileError extends Error {
     this.file = file
   }
 }
+
+/** The worker thread hashing chunk ids failed or was stopped; the sealing it served fails. */
+export class HashWorkerError extends Error {
+  static override name = 'HashWorkerError'
+
+  constructor (problem: string) {
+    super(`hash worker: ${problem}`)
+    this.name = 'HashWorkerError'
+  }
+}

@@ -1,12 +1,14 @@
 /**
- * Streaming seal and open with bounded memory: one chunk at a time. Sealing
- * feeds the source's pieces into the chunk's cipher (large pieces directly,
- * small ones gathered first) and hands each sealed chunk on as soon as it is
- * complete; opening
- * checks, decrypts and hands on one chunk at a time. Memory is the chunk
- * being worked on plus whatever the consumer keeps.
+ * Streaming seal and open with bounded memory. Sealing feeds the source's
+ * pieces into the chunk's cipher (large pieces directly, small ones gathered
+ * first) and hands each sealed chunk on, in order, once its id is known
+ * (hashed on a worker thread for large payloads: at most SEAL_AHEAD chunks
+ * held); opening checks, decrypts and hands on one chunk at a time. Memory is
+ * the chunks being worked on plus whatever the consumer keeps.
  */
-import { DIRECT_UPDATE_BYTES, HASH_BYTES, STAGE_BYTES } from './constants.js'
+import { availableParallelism, loadavg } from 'node:os'
+import { DIRECT_UPDATE_BYTES, HASH_BYTES, HASH_WORKER_AHEAD, HASH_WORKER_MIN_CHUNK_BYTES, HASH_WORKER_MIN_CHUNKS, SEAL_AHEAD, STAGE_BYTES } from './constants.js'
+import { sharedHashWorker } from './hash-worker.js'
 import { ChunkIdMismatchError, ChunkOrderError, PayloadParameterError, PayloadSizeError, TruncatedPayloadError } from './errors.js'
 import { ChunkCipher, chunkId } from './cipher.js'
 import type { ChunkSealing } from './cipher.js'
@@ -48,7 +50,14 @@ export interface StreamOptions {
   onProgress?: (progress: PayloadProgress) => void
 }
 
-export interface SealOptions extends LayoutOptions, StreamOptions {}
+export interface SealOptions extends LayoutOptions, StreamOptions {
+  /**
+   * Hash chunk ids on a worker thread while this thread encrypts (see
+   * hash-worker.ts). Default: for payloads of HASH_WORKER_MIN_CHUNKS chunks
+   * of HASH_WORKER_MIN_CHUNK_BYTES or more, when a core is idle.
+   */
+  hashWorker?: boolean
+}
 
 export interface Sealer {
   /** Fixed before the first chunk: the manifest needs it. */
@@ -58,24 +67,69 @@ export interface Sealer {
   refs: ChunkRef[]
 }
 
-async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, refs: ChunkRef[], options: StreamOptions): AsyncGenerator<SealedChunk, void, undefined> {
+/**
+ * Whether a core is idle on average (1-minute load at most cores − 1). A
+ * worker only pays on a free core: on a busy host it competes for the same
+ * cores and moves each chunk between caches, and sealing was measured
+ * slower with it (bench/payload.ts, 2 shared cores, load 6: 510 against
+ * 600 MB/s inline, 2.1 against 1.7 ms of CPU per MiB).
+ */
+function idleCore (): boolean {
+  return loadavg()[0] as number <= availableParallelism() - 1
+}
+
+/** Lets the event loop run once, so replies from the hash worker are taken in. */
+async function turn (): Promise<void> {
+  await new Promise<void>(resolve => { setImmediate(resolve) })
+}
+
+async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, refs: ChunkRef[], options: SealOptions): AsyncGenerator<SealedChunk, void, undefined> {
   const { layout, total } = cipher
   let index = 0
   let seen = 0
+  let yielded = 0
   let sealing: ChunkSealing | undefined
   // Small source pieces are gathered before they reach the cipher: one call per
   // 64 KiB piece costs more than copying it. Reused: the cipher reads it synchronously.
   let stage: Uint8Array | undefined
   let staged = 0
-  // The id is hashed inline: on this hardware the thread pool (WebCrypto)
-  // gained nothing under load and cost more CPU per byte (bench/payload.ts).
-  const finish = (s: ChunkSealing): SealedChunk => {
+  // Ids of a large payload are hashed on a worker thread while this one
+  // encrypts the next chunks; when the worker has HASH_WORKER_AHEAD chunks
+  // waiting (its core is slower than AES-GCM, or busy), this thread hashes
+  // the chunk itself. Sealed chunks wait here, in order, at most SEAL_AHEAD.
+  const worker = (options.hashWorker ?? (total >= HASH_WORKER_MIN_CHUNKS && layout.chunkSize >= HASH_WORKER_MIN_CHUNK_BYTES && idleCore())) ? sharedHashWorker() : undefined
+  const queue: Array<{ ready?: SealedChunk, wait: Promise<SealedChunk> }> = []
+  const enqueue = (s: ChunkSealing): void => {
     const bytes = s.finish()
-    const chunk = { index, id: chunkId(bytes), bytes }
-    refs.push({ id: chunk.id, size: bytes.length })
-    index++
-    options.onProgress?.({ chunks: index, totalChunks: total, bytes: Math.min(seen, index * layout.chunkSize), totalBytes: layout.totalSize })
+    const at = index++
+    if (worker !== undefined && worker.pending < HASH_WORKER_AHEAD) {
+      const entry: { ready?: SealedChunk, wait: Promise<SealedChunk> } = {
+        wait: worker.hash(bytes).then(r => {
+          entry.ready = { index: at, id: r.id, bytes: r.bytes }
+          return entry.ready
+        })
+      }
+      entry.wait.catch(() => {})
+      queue.push(entry)
+    } else {
+      const ready = { index: at, id: chunkId(bytes), bytes }
+      queue.push({ ready, wait: Promise.resolve(ready) })
+    }
+  }
+  const emit = (chunk: SealedChunk): SealedChunk => {
+    refs.push({ id: chunk.id, size: chunk.bytes.length })
+    yielded++
+    options.onProgress?.({ chunks: yielded, totalChunks: total, bytes: Math.min(seen, yielded * layout.chunkSize), totalBytes: layout.totalSize })
     return chunk
+  }
+  /** Chunks whose id is known, in order; waits for the oldest when SEAL_AHEAD are held. */
+  async function * ready (): AsyncGenerator<SealedChunk, void, undefined> {
+    if (worker !== undefined && worker.pending > 0) await turn()
+    for (let head = queue[0]; head !== undefined; head = queue[0]) {
+      if (head.ready === undefined && queue.length < SEAL_AHEAD) return
+      queue.shift()
+      yield emit(head.ready ?? await head.wait)
+    }
   }
   for await (const piece of source) {
     options.signal?.throwIfAborted()
@@ -104,13 +158,15 @@ async function * sealChunks (source: Source<Uint8Array>, cipher: ChunkCipher, re
       if (sealing.remaining === 0) {
         const done = sealing
         sealing = undefined
-        yield finish(done)
+        enqueue(done)
+        yield * ready()
       }
     }
   }
   if (seen !== layout.totalSize) throw new PayloadSizeError(layout.totalSize, seen)
   // An empty payload is one empty chunk, sealed as the last.
-  if (layout.totalSize === 0) yield finish(cipher.begin(0))
+  if (layout.totalSize === 0) enqueue(cipher.begin(0))
+  for (const entry of queue.splice(0)) yield emit(entry.ready ?? await entry.wait)
 }
 
 /**

@@ -1,16 +1,23 @@
 /**
  * One request to one source: ask for a batch of chunks, verify each chunk's
- * hash as it arrives, hand it to the sink with the stream paused (so a slow
- * disk slows the sender: backpressure end to end), and return what the source
- * did not hold.
+ * hash as it arrives, hand it to the sink, and return what the source did
+ * not hold.
+ *
+ * The response is parsed as the muxer delivers it (ResponseParser), from the
+ * stream's message events: no read loop, no per-frame promise, and each
+ * chunk hashed and copied once while its bytes are still in cache. The sink
+ * takes one chunk at a time. A sink that keeps up costs nothing; one that
+ * does not (a chunk waits for it, or it is still busy after one event-loop
+ * turn) gets the stream paused: paused, the muxer withholds window updates
+ * and the sender waits (backpressure end to end). Memory: two muxer windows
+ * at most (what arrived while paused, then the window granted on resume).
  */
-import { createHash } from 'node:crypto'
-import type { Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
+import { Uint8ArrayList } from 'uint8arraylist'
 import { ProtocolError, statusError } from '../status.js'
-import { MAX_CHUNK_BYTES, MAX_READ_BUFFER_BYTES } from './constants.js'
 import { CorruptChunkError, StalledSourceError } from './errors.js'
-import { decodeChunk, decodeEnd, decodeStatus, encodeRequest, FRAME_CHUNK, FRAME_END } from './frames.js'
+import { encodeRequest, lengthPrefix } from './frames.js'
+import { ResponseParser } from './response-parser.js'
 
 export interface BatchInit {
   stream: Stream
@@ -18,6 +25,7 @@ export interface BatchInit {
   contentId: Uint8Array
   /** Expected SHA-256 of each requested chunk, by index. */
   expected: Map<number, Uint8Array>
+  /** Longest silence from the source, except while the sink holds the stream paused. */
   stallMs: number
   signal?: AbortSignal
   onChunk: (index: number, bytes: Uint8Array) => Promise<void>
@@ -29,51 +37,123 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
 
 /** Returns the indexes the source did not hold. Throws on any failure; the caller aborts the stream. */
 export async function fetchBatch (init: BatchInit): Promise<number[]> {
-  const { stream, stallMs } = init
-  const lp = lpStream(stream, { maxDataLength: MAX_CHUNK_BYTES + 5, maxBufferSize: MAX_READ_BUFFER_BYTES })
-  const read = async (): Promise<Uint8Array> => {
-    const signals = [AbortSignal.timeout(stallMs), ...(init.signal === undefined ? [] : [init.signal])]
-    try {
-      return (await lp.read({ signal: AbortSignal.any(signals) })).subarray()
-    } catch (err) {
-      if (init.signal?.aborted !== true && (err as Error).name === 'AbortError') throw new StalledSourceError(stallMs)
-      throw err
+  const { stream, stallMs, signal } = init
+  signal?.throwIfAborted()
+  const request = encodeRequest({ auth: init.auth, contentId: init.contentId, indexes: [...init.expected.keys()] })
+  const missing = await new Promise<number[]>((resolve, reject) => {
+    const received = new Set<number>()
+    /** Verified chunks waiting for the sink, which takes one at a time. */
+    const queue: Array<[number, Uint8Array]> = []
+    let putting = false
+    let pausedBySink = false
+    let ended: number[] | undefined
+    let settled = false
+
+    const finish = (err: unknown, result?: number[]): void => {
+      if (settled) return
+      settled = true
+      clearTimeout(stall)
+      stream.removeEventListener('message', onMessage)
+      stream.removeEventListener('close', onClose)
+      stream.removeEventListener('remoteCloseWrite', onRemoteCloseWrite)
+      signal?.removeEventListener('abort', onAbort)
+      if (err === undefined) resolve(result ?? [])
+      else reject(err)
     }
-  }
-  await lp.write(encodeRequest({ auth: init.auth, contentId: init.contentId, indexes: [...init.expected.keys()] }), { signal: init.signal })
-  const status = decodeStatus(await read())
-  if (status.status !== 'OK') throw statusError(status.status, status.reason)
-  const received = new Set<number>()
-  for (;;) {
-    const frame = await read()
-    if (frame[0] === FRAME_END) {
-      const missing = decodeEnd(frame)
-      for (const index of init.expected.keys()) {
-        if (!received.has(index) && !missing.includes(index)) throw new ProtocolError(`chunk ${index} neither sent nor reported missing`)
-      }
-      await stream.close({ signal: init.signal }).catch(() => {})
-      return missing.filter(i => init.expected.has(i) && !received.has(i))
+    const stall: NodeJS.Timeout = setTimeout(function check () {
+      // Silence while the sink holds the stream paused is ours, not the source's.
+      if (pausedBySink) stall.refresh()
+      else finish(new StalledSourceError(stallMs))
+    }, stallMs)
+    // A stream's resume() dispatches what it buffered before it tells the
+    // muxer to send window updates again; a pause from inside that dispatch
+    // would be undone by it, so it waits until resume() has returned.
+    let resuming = false
+    let pauseAfterResume = false
+    const pause = (): void => {
+      if (resuming) { pauseAfterResume = true; return }
+      if (pausedBySink || settled || stream.readStatus !== 'readable') return
+      pausedBySink = true
+      stream.pause()
     }
-    if (frame[0] !== FRAME_CHUNK) throw new ProtocolError('unexpected frame')
-    const { index, bytes } = decodeChunk(frame)
-    const want = init.expected.get(index)
-    if (want === undefined || received.has(index)) throw new ProtocolError(`unrequested chunk ${index}`)
-    if (!sameBytes(createHash('sha256').update(bytes).digest(), want)) throw new CorruptChunkError(index)
-    received.add(index)
-    // A sink that keeps up costs nothing. One that does not gets the stream
-    // paused while it works: paused, the muxer withholds window updates and
-    // the sender waits (backpressure end to end). (Once the sender has
-    // finished, the stream is closing and cannot pause.)
-    const put = init.onChunk(index, bytes)
-    const kept = await Promise.race([put.then(() => true), new Promise<boolean>(resolve => { setImmediate(() => { resolve(false) }) })])
-    if (!kept) {
-      const paused = stream.readStatus === 'readable'
-      if (paused) stream.pause()
+    const resume = (): void => {
+      if (!pausedBySink) return
+      pausedBySink = false
+      stall.refresh()
+      if (stream.readStatus !== 'paused') return
+      resuming = true
       try {
-        await put
+        stream.resume()
       } finally {
-        if (paused && stream.readStatus === 'paused') stream.resume()
+        resuming = false
+      }
+      if (pauseAfterResume) {
+        pauseAfterResume = false
+        if (putting) pause()
       }
     }
-  }
+    const complete = (): void => {
+      if (settled || ended === undefined || putting || queue.length > 0) return
+      for (const index of init.expected.keys()) {
+        if (!received.has(index) && !ended.includes(index)) { finish(new ProtocolError(`chunk ${index} neither sent nor reported missing`)); return }
+      }
+      finish(undefined, ended.filter(i => init.expected.has(i) && !received.has(i)))
+    }
+    const next = (): void => {
+      const item = queue.shift()
+      if (item === undefined || settled) {
+        putting = false
+        resume()
+        complete()
+        return
+      }
+      putting = true
+      const put = init.onChunk(item[0], item[1])
+      // A sink still busy after one turn of the event loop is falling behind.
+      const check = setImmediate(() => { if (putting) pause() })
+      put.then(() => { clearImmediate(check); next() }, err => { clearImmediate(check); finish(err) })
+    }
+    const parser = new ResponseParser(init.expected, {
+      status: s => { if (s.status !== 'OK') finish(statusError(s.status, s.reason)) },
+      chunk: (index, bytes, sha256) => {
+        if (!sameBytes(sha256, init.expected.get(index) as Uint8Array)) { finish(new CorruptChunkError(index)); return }
+        received.add(index)
+        queue.push([index, bytes])
+        if (!putting) next()
+        else pause()
+      },
+      end: m => { ended = m; complete() }
+    })
+    const onMessage = (evt: StreamMessageEvent): void => {
+      if (settled) return
+      stall.refresh()
+      try {
+        parser.push(evt.data)
+      } catch (err) {
+        finish(err)
+      }
+    }
+    const truncated = (): void => {
+      // Data still buffered behind a pause is delivered on resume; only then is a missing END a fault.
+      if (!settled && !parser.ended && stream.readBufferLength === 0) finish(new ProtocolError('stream ended before the end frame'))
+    }
+    const onRemoteCloseWrite = (): void => { queueMicrotask(truncated) }
+    const onClose = (evt: StreamCloseEvent): void => {
+      if (evt.error !== undefined) finish(evt.error)
+      else truncated()
+    }
+    const onAbort = (): void => { finish(signal?.reason) }
+    stream.addEventListener('message', onMessage)
+    stream.addEventListener('close', onClose)
+    stream.addEventListener('remoteCloseWrite', onRemoteCloseWrite)
+    signal?.addEventListener('abort', onAbort)
+    // One small frame: queued by the stream if the muxer cannot take it yet.
+    try {
+      stream.send(new Uint8ArrayList(lengthPrefix(request.byteLength), request))
+    } catch (err) {
+      finish(err)
+    }
+  })
+  await stream.close({ signal }).catch(() => {})
+  return missing
 }

@@ -7,7 +7,7 @@
  * others; a source that answers BUSY is asked again after a growing pause
  * (BUSY_RETRIES times) before it is dropped. Chunks the sink already holds
  * are not fetched again (resume).
- * Memory: one chunk per source in flight, plus the muxer's window.
+ * Memory: per source, what the muxer window lets in (see fetch-batch.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'

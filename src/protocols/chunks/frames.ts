@@ -90,17 +90,24 @@ export function decodeStatus (frame: Uint8Array): StatusFrame {
   return o.reason === undefined ? { status: o.status } : { status: o.status, reason: o.reason }
 }
 
+/** Unsigned LEB128 varint: the length prefix of every frame (as `lpStream` writes it). */
+export function lengthPrefix (length: number): Uint8Array {
+  const out: number[] = []
+  let n = length
+  while (n >= 0x80) {
+    out.push((n % 0x80) | 0x80)
+    n = Math.floor(n / 0x80)
+  }
+  out.push(n)
+  return new Uint8Array(out)
+}
+
 /** The 5-byte header of a chunk frame; the chunk bytes follow it on the wire. */
 export function chunkHeader (index: number): Uint8Array {
   const header = new Uint8Array(5)
   header[0] = FRAME_CHUNK
   new DataView(header.buffer).setUint32(1, index)
   return header
-}
-
-export function decodeChunk (frame: Uint8Array): { index: number, bytes: Uint8Array } {
-  if (frame[0] !== FRAME_CHUNK || frame.byteLength < 5) throw new ProtocolError('expected a chunk frame')
-  return { index: new DataView(frame.buffer, frame.byteOffset, frame.byteLength).getUint32(1), bytes: frame.subarray(5) }
 }
 
 export function encodeEnd (missing: number[]): Uint8Array {

@@ -16,7 +16,8 @@ const samples: Record<string, Error> = {
   ManifestSignatureError: new errors.ManifestSignatureError(),
   KeyWrapError: new errors.KeyWrapError('x'),
   KeyUnwrapError: new errors.KeyUnwrapError(),
-  KeyFileError: new errors.KeyFileError('/k', 'x')
+  KeyFileError: new errors.KeyFileError('/k', 'x'),
+  HashWorkerError: new errors.HashWorkerError('x')
 }
 
 describe('payload errors', () => {
