@@ -55,7 +55,9 @@ describe('getImage across hospitals', () => {
     fed = await startLocalFederation({
       root: join(dir.path, 'fed'),
       hospitals: 3,
-      nodeOptions: (i) => i === 0 ? { catalog, slices } : {}
+      nodeOptions: (i) => i === 0 ? { catalog, slices } : {},
+      // No replicas: this file is about the master serving (test/integration/replication.test.ts has them).
+      configOverrides: () => [{ path: ['replicationFactor'], value: 0, source: 'test' }]
     })
     ;[a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
     expect(await waitForRoutingTables(fed.nodes)).toBe(true)
