@@ -5,42 +5,50 @@
  * site's access link is one bottleneck), a one-way latency with jitter (a
  * delay line that keeps byte order), and a loss rate. Over TCP a lost segment
  * is retransmitted, not dropped: loss is modelled as its cost — the segment
- * and everything behind it wait one retransmission timeout.
+ * and everything behind it wait one retransmission timeout. A link can also
+ * be held (a partition): bytes stop flowing but are not lost, as TCP
+ * retransmits until the path comes back or an end gives up.
+ *
+ * Every field of a `LinkSpec` is read again for each segment, so a scenario
+ * can slow, delay or hold a link while connections are open.
  */
 import { createServer, connect, type AddressInfo, type Server, type Socket } from 'node:net'
 
-/** A token bucket in bytes per second; `take` resolves when the bytes may pass. */
+/**
+ * A link's transmitter, in bytes per second: each `take` reserves the next
+ * free slot on the link (in call order) and resolves when its bytes have
+ * passed. Reservations are kept on a virtual clock, so a timer that fires
+ * late (the event loop was busy) costs no capacity: a backlog catches up at
+ * the link's rate, as a NIC keeps sending whatever the application does. An
+ * idle link gives at most `burstBytes` of credit.
+ */
 export class TokenBucket {
-  readonly bytesPerSecond: number
+  private rate: number
   private readonly burst: number
-  private tokens: number
-  private last = performance.now()
-  private queue: Promise<void> = Promise.resolve()
+  /** When the link is free again, `performance.now()` ms. */
+  private nextFree = 0
+  /** Bytes that went through since creation. */
+  passed = 0
 
   constructor (bitsPerSecond: number, burstBytes = 64 * 1024) {
-    this.bytesPerSecond = bitsPerSecond / 8
+    this.rate = bitsPerSecond / 8
     this.burst = burstBytes
-    this.tokens = burstBytes
   }
 
-  private refill (): void {
-    const now = performance.now()
-    this.tokens = Math.min(this.burst, this.tokens + (now - this.last) / 1000 * this.bytesPerSecond)
-    this.last = now
+  get bytesPerSecond (): number { return this.rate }
+
+  /** Changes the rate of reservations made from now on (a link slowed down or restored). */
+  setBitsPerSecond (bitsPerSecond: number): void {
+    this.rate = bitsPerSecond / 8
   }
 
-  /** Waits until `bytes` tokens are available; callers are served in order. */
+  /** Waits until `bytes` have passed the link; callers are served in order. */
   async take (bytes: number): Promise<void> {
-    const turn = this.queue.then(async () => {
-      this.refill()
-      this.tokens -= bytes
-      if (this.tokens < 0) {
-        await new Promise(resolve => setTimeout(resolve, -this.tokens / this.bytesPerSecond * 1000))
-        this.refill()
-      }
-    })
-    this.queue = turn
-    await turn
+    const now = performance.now()
+    this.nextFree = Math.max(this.nextFree, now - this.burst / this.rate * 1000) + bytes / this.rate * 1000
+    const wait = this.nextFree - now
+    if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+    this.passed += bytes
   }
 }
 
@@ -55,6 +63,8 @@ export interface LinkSpec {
   rtoMs?: number
   /** Deterministic randomness (jitter, loss). */
   random?: () => number
+  /** While true, nothing passes (a partition); bytes wait, as TCP retransmissions would. */
+  held?: () => boolean
 }
 
 /** A seeded PRNG (mulberry32) so runs can be replayed. */
@@ -70,16 +80,18 @@ export function seededRandom (seed: number): () => number {
 }
 
 const SEGMENT = 16 * 1024
+/** How often a held link looks whether it may flow again. */
+const HOLD_POLL_MS = 20
+
+const sleep = async (ms: number): Promise<void> => { await new Promise(resolve => setTimeout(resolve, ms)) }
 
 /**
- * Pipes `from` into `to` through the link: bandwidth first, then the delay
+ * Pipes `from` into `to` through the link: hold, bandwidth, then the delay
  * line. Reading pauses while the link is busy, so TCP flow control slows the
  * sender (no unbounded buffering).
  */
 export function shapedPipe (from: Socket, to: Socket, link: LinkSpec): void {
   const random = link.random ?? Math.random
-  const latency = link.latencyMs ?? 0
-  const rto = link.rtoMs ?? Math.max(200, 3 * latency)
   let releaseAt = 0
   let inFlight = 0
   let ended = false
@@ -90,14 +102,17 @@ export function shapedPipe (from: Socket, to: Socket, link: LinkSpec): void {
     const work = async (): Promise<void> => {
       for (let off = 0; off < data.byteLength; off += SEGMENT) {
         const seg = data.subarray(off, off + SEGMENT)
+        while (link.held?.() === true && !to.destroyed) await sleep(HOLD_POLL_MS)
         for (const b of link.buckets) await b.take(seg.byteLength)
+        const latency = link.latencyMs ?? 0
         let delay = latency + (link.jitterMs ?? 0) * (random() * 2 - 1)
-        if ((link.loss ?? 0) > 0 && random() < (link.loss ?? 0)) delay += rto
+        const loss = link.loss ?? 0
+        if (loss > 0 && random() < loss) delay += link.rtoMs ?? Math.max(200, 3 * latency)
         // Keep order: a segment never overtakes the one before it.
         const at = Math.max(performance.now() + Math.max(0, delay), releaseAt)
         releaseAt = at
         const wait = at - performance.now()
-        if (wait > 0) await new Promise(resolve => setTimeout(resolve, wait))
+        if (wait > 0) await sleep(wait)
         if (!to.destroyed && !to.write(seg)) await new Promise(resolve => to.once('drain', resolve))
       }
     }
@@ -127,6 +142,8 @@ export class ShapingProxy {
   private readonly init: ProxyInit
   private server?: Server
   private readonly sockets = new Set<Socket>()
+  /** Client sockets and their upstream socket. */
+  private readonly pairs = new Map<Socket, Socket>()
   /** Set to true to cut every connection and refuse new ones (a partition). */
   blocked = false
 
@@ -138,11 +155,16 @@ export class ShapingProxy {
     return (this.server?.address() as AddressInfo | null)?.port ?? 0
   }
 
+  /** Connections open through the proxy now. */
+  get connections (): number { return this.pairs.size }
+
   async start (port = 0): Promise<number> {
     const server = createServer(client => {
       if (this.blocked) { client.destroy(); return }
       client.setNoDelay(true)
       const upstream = connect({ ...this.init.target, noDelay: true })
+      this.pairs.set(client, upstream)
+      client.on('close', () => this.pairs.delete(client))
       for (const s of [client, upstream]) {
         this.sockets.add(s)
         s.on('close', () => this.sockets.delete(s))
@@ -162,6 +184,18 @@ export class ShapingProxy {
   /** Cuts every open connection through the proxy. */
   cut (): void {
     for (const s of this.sockets) s.destroy()
+  }
+
+  /** Cuts the connections whose client matches (e.g. one site's). */
+  cutWhere (match: (client: Socket) => boolean): number {
+    let n = 0
+    for (const [client, upstream] of this.pairs) {
+      if (!match(client)) continue
+      client.destroy()
+      upstream.destroy()
+      n++
+    }
+    return n
   }
 
   async stop (): Promise<void> {
