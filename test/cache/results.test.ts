@@ -1,4 +1,4 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { join } from 'node:path'
 import { ResultCache } from '../../src/cache/results.js'
 import { diskBytes, errorOf, fixture, logger, type Fixture } from './helpers.js'
@@ -73,15 +73,21 @@ describe('ResultCache (layer 1)', () => {
   })
 
   it('keeps large results as files and honours the time to live', async () => {
-    const c = await open({ inlineThreshold: 100, ttlMs: 40 })
-    const big = Array.from({ length: 50 }, (_, i) => ({ lfn: `lfn-${i}` }))
-    await c.put(ct, 's', big)
-    await c.put(mr, 's', ['small'])
-    expect(await diskBytes(c.store.directory)).toBe(JSON.stringify(big).length)
-    expect(await c.get(ct, 's')).toEqual(big)
-    await new Promise(resolve => setTimeout(resolve, 60))
-    expect(await c.get(ct, 's')).toBeUndefined()
-    expect(c.stats()).toMatchObject({ expirations: 1 })
+    // Only the clock is faked (Date), so a slow machine cannot expire the entry before it is read.
+    vi.useFakeTimers({ toFake: ['Date'] })
+    try {
+      const c = await open({ inlineThreshold: 100, ttlMs: 40 })
+      const big = Array.from({ length: 50 }, (_, i) => ({ lfn: `lfn-${i}` }))
+      await c.put(ct, 's', big)
+      await c.put(mr, 's', ['small'])
+      expect(await diskBytes(c.store.directory)).toBe(JSON.stringify(big).length)
+      expect(await c.get(ct, 's')).toEqual(big)
+      vi.setSystemTime(Date.now() + 60)
+      expect(await c.get(ct, 's')).toBeUndefined()
+      expect(c.stats()).toMatchObject({ expirations: 1 })
+    } finally {
+      vi.useRealTimers()
+    }
   })
 
   it('rejects bad input with typed errors', async () => {
