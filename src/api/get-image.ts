@@ -102,20 +102,22 @@ function memoryDownloads (): Downloads {
   }
 }
 
+/** The sealed chunks of a download, in order, as `openStream` reads them. */
+async function * sealedChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest): AsyncGenerator<SealedChunk> {
+  for (let index = 0; index < manifest.chunks.length; index++) {
+    yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
+  }
+}
+
 /** Decrypts the chunks in order and unpacks the DICOM bundle into a new folder `out` (appears only when complete). */
 async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
-  async function * sealed (): AsyncGenerator<SealedChunk> {
-    for (let index = 0; index < manifest.chunks.length; index++) {
-      yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
-    }
-  }
   const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
   await mkdir(tmp, { mode: 0o700 })
   let total = 0
   try {
     const reader = new BundleReader()
     let n = 0
-    for await (const piece of openStream(sealed(), dataKey, manifest, signal === undefined ? {} : { signal })) {
+    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
       total += piece.byteLength
       for (const object of reader.push(piece)) {
         await writeFile(join(tmp, `IM${String(++n).padStart(5, '0')}.dcm`), object, { mode: 0o600 })
@@ -132,14 +134,9 @@ async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>
 
 /** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
 async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
-  async function * sealed (): AsyncGenerator<SealedChunk> {
-    for (let index = 0; index < manifest.chunks.length; index++) {
-      yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
-    }
-  }
   let total = 0
   async function * plain (): AsyncGenerator<Uint8Array> {
-    for await (const piece of openStream(sealed(), dataKey, manifest, signal === undefined ? {} : { signal })) {
+    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
       total += piece.byteLength
       yield piece
     }
