@@ -97,6 +97,8 @@ describe('getImage across hospitals', () => {
     expect(got.dims).toEqual(want.dims)
     expect(Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(0)
 
+    // The feature indexer reads the prepared slices once, in the background; only then count.
+    await a.similarity.indexer.idle()
     const before = sliceCalls
     await getImage(c, walletFor(doctor), series.lfn, { out: join(dir.path, 'again.nii.gz') })
     expect(sliceCalls).toBe(before)

@@ -37,6 +37,7 @@ describe('kill -9 of the master during a getImage', () => {
   let aDir: string
   let aConfig: string
   let aSeed: Uint8Array
+  let aPeer: string
   const doctor = generateSigner()
 
   beforeAll(async () => {
@@ -48,6 +49,7 @@ describe('kill -9 of the master during a getImage', () => {
     const aId = await loadOrCreateIdentity(join(aDir, IDENTITY_FILE_NAME))
     const cId = await loadOrCreateIdentity(join(cDir, IDENTITY_FILE_NAME))
     aSeed = aId.privateKey.raw.subarray(0, 32)
+    aPeer = aId.peerId.toString()
     const members = [aId.peerId.toString(), cId.peerId.toString()]
     c = createHospitalNode(await loadConfig({
       env: {},
@@ -140,6 +142,8 @@ describe('kill -9 of the master during a getImage', () => {
     // Start-up recovery undid it all: no work folder, no slice fetched by the dead preparation.
     await waitFor(async () => (await readdir(join(aDir, 'scratch')).catch(() => [])).length === 0, 20_000, 'the scratch space to be empty')
     expect(await readdir(join(aDir, 'dicom', 'slices', lfn)).catch(() => [])).toEqual([])
+    // A listens on a new port now: C learns it when A rejoins (as a user sees "A is back").
+    await waitFor(() => c.libp2p.getConnections().some(conn => conn.remotePeer.toString() === aPeer), 30_000, 'A to rejoin C')
 
     const out = join(dir.path, 'retried.nii')
     await getImage(c, wallet(), lfn, { out })
