@@ -26,7 +26,8 @@ import {
   CERTIFICATE_LIFETIME_S, NODE_AE_PREFIX, PACS_AE_PREFIX, REQUESTER_SITE, ROUTING_TIMEOUT_MS
 } from './constants.js'
 import { FederationNotReadyError } from './errors.js'
-import { SimNetwork } from './network.js'
+import { SimNetwork, type Network } from './network.js'
+import { remoteNetwork, type NetworkCommands } from './network-site.js'
 import { startLocalSite, startProcessSite, type SiteHandle } from './processes.js'
 import type { SiteInit } from './hospital-site.js'
 import type { PacsCommands } from './pacs-site.js'
@@ -80,7 +81,9 @@ const seedKey = (seed: number, label: string): Uint8Array => new Uint8Array(crea
 
 export class SimFederation {
   readonly init: SimFederationInit
-  readonly network: SimNetwork
+  /** The shaping proxies: in a process of their own, or here with `inProcess`. Set by `start()`. */
+  network: Network
+  private networkHandle?: SiteHandle<NetworkCommands>
   readonly hospitals: Hospital[] = []
   /** The federation authority that signs the roster. */
   readonly authority: SeededSigner
@@ -137,7 +140,13 @@ export class SimFederation {
     await writeFile(rosterFile, formatRosterFile(roster, [signRoster(roster, this.authority)]))
     const authorityKeys = [Buffer.from(this.authority.publicKey).toString('hex')]
 
-    // The network: one proxy per site in front of its real port.
+    // The network: one proxy per site in front of its real port, in a process of its own
+    // (so that shaping keeps time however busy the requesting site's event loop is).
+    if (init.inProcess !== true) {
+      const handle = await startProcessSite<NetworkCommands>({ kind: 'network', init: { name: 'network', seed: init.seed } }, '127.0.0.1', join(root, 'logs', 'network.log'))
+      this.networkHandle = handle
+      this.network = remoteNetwork(handle)
+    }
     const listenPorts = await Promise.all(names.map(async () => await freePort()))
     const proxyPorts: number[] = []
     for (const [i, port] of listenPorts.entries()) {
@@ -273,10 +282,11 @@ export class SimFederation {
   /** CPU time and memory of every process (this one included). */
   async usage (): Promise<Array<{ name: string, cpuMs: number, rss: number }>> {
     const cpu = process.cpuUsage()
-    const here = { name: 'requesting-site (+ proxies)', cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage().rss }
+    const here = { name: this.init.inProcess === true ? 'everything' : 'requesting-site', cpuMs: (cpu.user + cpu.system) / 1000, rss: process.memoryUsage().rss }
     if (this.init.inProcess === true) return [here]
     type Status = { cpuUserMs: number, cpuSystemMs: number, rss: number }
     const statuses: Array<{ name: string, status: Promise<Status> }> = []
+    if (this.networkHandle?.alive === true) statuses.push({ name: 'network', status: this.networkHandle.call('status') })
     for (const h of this.hospitals) {
       if (h.handle.alive) statuses.push({ name: h.handle.name, status: h.handle.call('status') })
       if (h.pacs?.alive === true) statuses.push({ name: h.pacs.name, status: h.pacs.call('status') })

@@ -25,7 +25,7 @@
  *   await a.pacs?.call('pacsLoad', { series: library.map(s => ({ series: s.series, files: s.files })) })
  *   const { lfns } = await a.handle.call('register', { series: library })
  *   await getImage(fed.requester, fed.wallet(), lfns[0], { out: '/tmp/first.nii' })
- *   console.log(fed.network.counters(0)) // bytes through the requesting site's link
+ *   console.log(await fed.network.counters(0)) // bytes through the requesting site's link
  * } finally {
  *   await fed.stop()
  * }
@@ -34,7 +34,8 @@
 export * from './constants.js'
 export * from './errors.js'
 export { SimFederation, type SimFederationInit, type Hospital } from './federation.js'
-export { SimNetwork, type LinkCounters } from './network.js'
+export { SimNetwork, type LinkCounters, type Network } from './network.js'
+export type { NetworkCommands } from './network-site.js'
 export { siteAddress, siteOfAddress, pathOf, separated, imageCeiling, type AccessLink, type Partition } from './topology.js'
 export { buildLibrary, derivedUid, referenceOf, voxelDigest, PAPER_SHAPE, type LibrarySeries, type SeriesShape } from './dataset.js'
 export { killAllSites, type SiteHandle } from './processes.js'

@@ -26,7 +26,20 @@ export interface LinkCounters {
   down: number
 }
 
-export class SimNetwork {
+/** What scenarios do with the network, wherever it runs (this process or its own). */
+export interface Network {
+  /** Starts the proxy of `site` in front of `target`; returns the port to announce. */
+  addSite: (site: number, link: AccessLink, target: { host: string, port: number }) => Promise<number>
+  setLink: (site: number, change: Partial<AccessLink>) => Promise<void>
+  link: (site: number) => Promise<AccessLink>
+  partition: (groups: Partition) => Promise<void>
+  heal: () => Promise<void>
+  counters: (site: number) => Promise<LinkCounters>
+  cutSite: (site: number) => Promise<void>
+  stop: () => Promise<void>
+}
+
+export class SimNetwork implements Network {
   private readonly sites = new Map<number, SiteState>()
   private readonly random: () => number
   private partitionGroups?: Partition
@@ -65,16 +78,12 @@ export class SimNetwork {
     }
   }
 
-  proxyPort (site: number): number {
-    return this.state(site).proxy.port
-  }
-
-  link (site: number): AccessLink {
+  async link (site: number): Promise<AccessLink> {
     return { ...this.state(site).link }
   }
 
   /** Changes a site's access link from now on (open connections included). */
-  setLink (site: number, change: Partial<AccessLink>): void {
+  async setLink (site: number, change: Partial<AccessLink>): Promise<void> {
     const s = this.state(site)
     s.link = { ...s.link, ...change }
     s.down.setBitsPerSecond(s.link.bitsPerSecond)
@@ -82,25 +91,23 @@ export class SimNetwork {
   }
 
   /** Sites in different groups stop reaching each other; open connections stall (bytes wait, as with TCP). */
-  partition (groups: Partition): void {
+  async partition (groups: Partition): Promise<void> {
     this.partitionGroups = groups.map(g => [...g])
   }
 
-  heal (): void {
+  async heal (): Promise<void> {
     this.partitionGroups = undefined
   }
 
-  get partitioned (): Partition | undefined { return this.partitionGroups }
-
   /** Cuts every connection from or to `site` (a crash takes its sockets with it). */
-  cutSite (site: number): void {
+  async cutSite (site: number): Promise<void> {
     for (const s of this.sites.values()) {
       if (s.site === site) s.proxy.cut()
       else s.proxy.cutWhere((client: Socket) => siteOfAddress(client.remoteAddress) === site)
     }
   }
 
-  counters (site: number): LinkCounters {
+  async counters (site: number): Promise<LinkCounters> {
     const s = this.state(site)
     return { up: s.up.passed, down: s.down.passed }
   }

@@ -11,12 +11,13 @@ import { fileURLToPath } from 'node:url'
 import { SITE_COMMAND_TIMEOUT_MS, SITE_START_TIMEOUT_MS, SITE_STOP_TIMEOUT_MS } from './constants.js'
 import { SiteCommandError, SiteProcessError } from './errors.js'
 import type { HospitalCommands } from './hospital-site.js'
+import type { NetworkCommands } from './network-site.js'
 import type { PacsCommands } from './pacs-site.js'
 import { runAsSite } from './source-address.js'
 import { openWorker, runCommand, type FromWorker, type ToWorker, type WorkerInit } from './site-protocol.js'
 
 /** Commands are functions of one (optional) JSON argument. */
-type CommandSet = HospitalCommands | PacsCommands
+type CommandSet = HospitalCommands | PacsCommands | NetworkCommands
 type Args<C, K extends keyof C> = C[K] extends (a: infer A) => unknown ? A : never
 type Result<C, K extends keyof C> = C[K] extends (...a: never[]) => Promise<infer R> ? R : never
 

@@ -4,11 +4,13 @@
  * in the orchestrator's own process.
  */
 import type { HospitalSite, SiteInit } from './hospital-site.js'
+import type { NetworkInit, NetworkSite } from './network-site.js'
 import type { PacsSite, PacsInit } from './pacs-site.js'
 
 export type WorkerInit =
   | { kind: 'hospital', init: SiteInit }
   | { kind: 'pacs', init: PacsInit }
+  | { kind: 'network', init: NetworkInit }
 
 export type ToWorker =
   | { type: 'init', worker: WorkerInit, address: string }
@@ -21,11 +23,12 @@ export type FromWorker =
   | { type: 'result', id: number, ok: true, value: unknown }
   | { type: 'result', id: number, ok: false, name: string, message: string }
 
-export type Opened = (HospitalSite | PacsSite) & { close: () => Promise<void> }
+export type Opened = (HospitalSite | PacsSite | NetworkSite) & { close: () => Promise<void> }
 
 /** Opens what the init names; a PACS process loads only the DICOM edge, not the whole node (it starts faster). */
 export async function openWorker (w: WorkerInit): Promise<Opened> {
   if (w.kind === 'hospital') return await (await import('./hospital-site.js')).HospitalSite.open(w.init)
+  if (w.kind === 'network') return await (await import('./network-site.js')).NetworkSite.open(w.init)
   return await (await import('./pacs-site.js')).PacsSite.open(w.init)
 }
 

@@ -171,7 +171,7 @@ export async function partition (ctx: FaultContext, groups: number[][]): Promise
   const away = groups.find(g => !g.includes(0)) ?? []
   const cut = new Set(away.map(s => ctx.fed.hospitals[s - 1]?.peerId))
   const t0 = performance.now()
-  ctx.fed.network.partition(groups)
+  await ctx.fed.network.partition(groups)
   // Held longer than a request's deadline: what a client meets is a timeout, not a refusal.
   await sleep(ctx.holdMs + ctx.requestTimeoutMs)
   const detected = earliest(
@@ -179,7 +179,7 @@ export async function partition (ctx: FaultContext, groups: number[][]): Promise
     firstEffect(ctx, t0, e => e.partial?.some(p => cut.has(p)) ?? false),
     ...[...cut].map(p => p === undefined ? undefined : ctx.observer.firstPeerEvent('disconnect', p, t0)))
   const healedAt = performance.now()
-  ctx.fed.network.heal()
+  await ctx.fed.network.heal()
   const whole = await until(async () => (await federationHealth(ctx.fed, ctx.images, ctx.factor, ctx.scratch, 2 * ctx.requestTimeoutMs)).ok, ctx.recoverTimeoutMs, 500)
   ctx.log(`partition ${names}: ${whole === undefined ? 'NOT healed' : 'healed'}`)
   return { fault: 'partition', target: names, note: `held ${Math.round((healedAt - t0) / 1000)} s; recovered from the heal`, detectMs: ms(detected, t0), recoverMs: ms(whole, healedAt), ...tally(ctx, t0, whole ?? performance.now()) }
@@ -189,20 +189,20 @@ export async function partition (ctx: FaultContext, groups: number[][]): Promise
 export async function slowLink (ctx: FaultContext, index: number): Promise<FaultReport> {
   const h = ctx.fed.hospitals[index]
   if (h === undefined) throw new RangeError('no such hospital')
-  const before = ctx.fed.network.link(h.site)
+  const before = await ctx.fed.network.link(h.site)
   const mine = ctx.images.filter(i => i.hospital === index)
   // How long this image takes now, under the same load: the yardstick of "slow" and of "normal again".
   const usual: number[] = []
   for (let i = 0; i < 3; i++) usual.push(await timedGet(ctx, mine[0] as ProbeImage, 2 * ctx.requestTimeoutMs) ?? ctx.requestTimeoutMs)
   const normalMs = usual.sort((a, b) => a - b)[1] as number
   const t0 = performance.now()
-  ctx.fed.network.setLink(h.site, { bitsPerSecond: before.bitsPerSecond / 50, latencyMs: (before.latencyMs ?? 0) + 80 })
+  await ctx.fed.network.setLink(h.site, { bitsPerSecond: before.bitsPerSecond / 50, latencyMs: (before.latencyMs ?? 0) + 80 })
   const slow = Math.max(2 * ctx.baselineMs, 2 * normalMs)
   // A request of our own while the link is slow, so the effect is seen even if the load's random picks miss this hospital.
   const probe = timedGet(ctx, mine[0] as ProbeImage, ctx.holdMs + 10_000)
   await sleep(ctx.holdMs)
   const restoredAt = performance.now()
-  ctx.fed.network.setLink(h.site, before)
+  await ctx.fed.network.setLink(h.site, before)
   const probeMs = await probe
   const detected = earliest(
     firstSeen(ctx, t0, slow, e => e.hospital === index),

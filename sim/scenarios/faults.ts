@@ -110,7 +110,7 @@ async function runSeed (seed: number, quick: boolean, root: string): Promise<{ f
     }))
     const scratch = join(root, 'scratch')
     let health = { ok: false, failures: ['not checked'] }
-    const replicated = await until(async () => { health = await federationHealth(fed, images, FACTOR, scratch); return health.ok }, 90_000, 500)
+    const replicated = await until(async () => { health = await federationHealth(fed, images, FACTOR, scratch); return health.ok }, 120_000, 500)
     if (replicated === undefined) throw new FederationNotReadyError(`not whole before the faults: ${health.failures.join('; ')}`)
     say(`${hospitals} hospitals, ${images.length} images at replication factor ${FACTOR}`)
 
