@@ -33,6 +33,12 @@ import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
 import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
 import { buildLibp2p, type HospitalLibp2p } from './libp2p.js'
+import { CHUNKS_PROTOCOL } from '../protocols/chunks/constants.js'
+import { IMAGE_PROTOCOL } from '../protocols/image/index.js'
+import { KEYS_PROTOCOL } from '../protocols/keys/index.js'
+
+/** Streams that carry image data: while one is open, background indexing waits. */
+const DATA_PROTOCOLS = new Set([CHUNKS_PROTOCOL, IMAGE_PROTOCOL, KEYS_PROTOCOL])
 
 export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
 
@@ -269,6 +275,7 @@ export class HospitalNode {
       registered: async () => (await edge.registry.list({ state: 'registered' })).map(s => s.lfn),
       peerId: this.identity.peerId.toString(),
       logger: this.logger,
+      serving: () => this._libp2p?.getConnections().some(c => c.streams.some(st => st.protocol !== undefined && DATA_PROTOCOLS.has(st.protocol))) ?? false,
       ...(this.options.similarity === undefined ? {} : { options: this.options.similarity })
     })
     this._similarity = similarity

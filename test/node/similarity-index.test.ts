@@ -115,13 +115,21 @@ describe('feature index at ingest', () => {
     await addSeries('lfn-q', 3)
     onDisk.add('lfn-q')
     let busy = true
-    const { index, indexer } = open(undefined, { busy: () => busy, maxDeferMs: 60_000 })
+    const { index, indexer } = open(undefined, { busy: () => busy, maxDeferMs: 60_000, quietMs: 800 })
     await index.open()
     const outcome = indexer.enqueue('lfn-q')
     await new Promise(resolve => setTimeout(resolve, 600))
     expect(ensured).toEqual([]) // the node is serving images: nothing read yet
+    // A short gap between two images is not quiet enough.
     busy = false
+    await new Promise(resolve => setTimeout(resolve, 300))
+    busy = true
+    await new Promise(resolve => setTimeout(resolve, 300))
+    expect(ensured).toEqual([])
+    busy = false
+    const quietFrom = Date.now()
     expect(await outcome).toMatchObject({ status: 'indexed' })
+    expect(Date.now() - quietFrom).toBeGreaterThanOrEqual(750)
     expect(ensured).toEqual(['lfn-q'])
     // Busy for ever: bounded deferral.
     await addSeries('lfn-r', 4)

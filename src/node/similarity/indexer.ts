@@ -45,16 +45,25 @@ export interface IndexerInit {
   log: Logger
   /**
    * True while the node is busy serving images: background jobs wait for a
-   * quiet moment (at most `maxDeferMs`), so that indexing never competes with
-   * getImage for the CPU. On-demand jobs (`fetch`) do not wait.
+   * quiet moment (`quietMs` without being busy, at most `maxDeferMs` in all),
+   * so that indexing never competes with getImage for the CPU. On-demand
+   * jobs (`fetch`) do not wait.
    */
   busy?: () => boolean
   maxDeferMs?: number
+  /** How long `busy()` must have stayed false before a background job starts (default QUIET_MS). */
+  quietMs?: number
 }
 
 /** How often a deferred job looks whether the node is quiet again, and how long it defers at most. */
-const QUIET_POLL_MS = 250
+const QUIET_POLL_MS = 100
 const DEFAULT_MAX_DEFER_MS = 120_000
+/**
+ * A burst of requests has gaps between its images (a requester fetching
+ * chunks, asking for the key, decrypting): a job waits for this much quiet
+ * in a row, so that it does not start in such a gap and slow the next image.
+ */
+const QUIET_MS = 1_000
 
 function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
   return files.map(f => ({ name: f.name, read: async () => new Uint8Array(await readFile(f.path)) }))
@@ -113,7 +122,14 @@ export class FeatureIndexer {
     const busy = this.init.busy
     if (busy === undefined) return
     const deadline = Date.now() + (this.init.maxDeferMs ?? DEFAULT_MAX_DEFER_MS)
-    while (busy() && Date.now() < deadline) await sleep(QUIET_POLL_MS, undefined, { signal })
+    const quietMs = this.init.quietMs ?? QUIET_MS
+    let quietSince = busy() ? undefined : Date.now()
+    while (Date.now() < deadline) {
+      if (busy()) quietSince = undefined
+      else quietSince ??= Date.now()
+      if (quietSince !== undefined && Date.now() - quietSince >= quietMs) return
+      await sleep(QUIET_POLL_MS, undefined, { signal })
+    }
   }
 
   private async indexOne (lfn: string, fetch: boolean): Promise<IndexOutcome> {

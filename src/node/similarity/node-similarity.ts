@@ -36,6 +36,8 @@ export interface SimilarityOptions {
   onFeaturesRead?: (lfn: string) => void
   /** Skip the start-up catch-up and warm-up (benchmarks filling the index themselves). */
   background?: boolean
+  /** Quiet time (ms) the node must have had before background indexing starts (default 1 s). */
+  quietMs?: number
 }
 
 /** What the node lends the similarity module. */
@@ -60,6 +62,8 @@ export interface NodeSimilarityInit {
   peerId: string
   logger: ComponentLogger
   options?: SimilarityOptions
+  /** True while this node serves image data to peers (chunks, keys, preparations): indexing waits. */
+  serving?: () => boolean
 }
 
 /** Served-query counters since start (`dm2 features status`). */
@@ -105,8 +109,9 @@ export class NodeSimilarity {
       log: this.log,
       busy: () => {
         const s = init.dataPlane.pipeline?.stats()
-        return s !== undefined && s.running + s.queued > 0
+        return (s !== undefined && s.running + s.queued > 0) || (init.serving?.() ?? false)
       },
+      ...(options?.quietMs === undefined ? {} : { quietMs: options.quietMs }),
       ...(init.slicesOnDisk === undefined ? {} : { slicesOnDisk: init.slicesOnDisk }),
       ...(init.registered === undefined ? {} : { registered: init.registered }),
       ...(options?.extract === undefined ? {} : { extract: options.extract })
