@@ -55,11 +55,13 @@ const fed = await startLocalFederation({
 const [a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode, HospitalNode]
 const doctor = generateSigner()
 
-function wallet (): Wallet {
+/** The clinician's wallet: one certificate for the whole run, as a clinician holds one for months. */
+const doctorWallet = ((): Wallet => {
   const s = Math.floor(Date.now() / 1000)
   const grant = issueCertificate({ audience: doctor.publicKey, resource: { selector: {} }, abilities: ['image/read'], notBefore: s - 60, expiry: s + 3600, purpose: 'TREAT' }, a.siteSigner())
   return new Wallet({ signer: doctor, certificates: [grant.bytes] })
-}
+})()
+const wallet = (): Wallet => doctorWallet
 
 async function uploadAndRegister (name: string, seed: string): Promise<{ lfn: string, study: string, series: string, bytes: number }> {
   const dir = join(root, name)
