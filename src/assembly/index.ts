@@ -36,7 +36,8 @@
  */
 export { assembleVolume, assembledSlices } from './assemble.js'
 export type { AssembledVolume } from './assemble.js'
-export { planAssembly } from './plan.js'
+export { planAssembly, niftiByteLength } from './plan.js'
+export { parseHeader, type HeaderResult } from './object.js'
 export type { AssembleOptions, AssemblyPlan } from './plan.js'
 export { writeVolume, sidecarPath } from './write.js'
 export type { WriteOptions, WriteResult } from './write.js'

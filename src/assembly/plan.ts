@@ -12,7 +12,7 @@ import type { GeometryOptions, StackGeometry, Warning } from './geometry.js'
 import { objectInfo } from './header.js'
 import type { FrameInfo, PixelFormat } from './header.js'
 import { niftiHeader, lpsToRas } from './nifti.js'
-import { parseHeader } from './object.js'
+import { parseHeader, type HeaderResult } from './object.js'
 import { BYTES, scalingPlan } from './scaling.js'
 import type { ScalingPlan } from './scaling.js'
 import { buildSidecar } from './sidecar.js'
@@ -28,6 +28,11 @@ export interface AssembleOptions extends GeometryOptions {
   descriptions?: boolean
   /** Refuse volumes larger than this many bytes of voxel data. */
   maxVolumeBytes?: number
+  /**
+   * The header of a source parsed earlier (`parseHeader` of its bytes, e.g.
+   * while the series was still arriving); undefined: pass 1 reads and parses it.
+   */
+  headerOf?: (source: SliceSource, index: number) => HeaderResult | undefined
 }
 
 export interface AssemblyPlan {
@@ -55,6 +60,11 @@ function checkSameFormat (ref: PixelFormat, f: PixelFormat, source: string): voi
   }
 }
 
+/** Bytes of the whole .nii file a plan writes: header, then every voxel. */
+export function niftiByteLength (plan: AssemblyPlan): number {
+  return plan.header.length + plan.dims[0] * plan.dims[1] * plan.dims[2] * BYTES[plan.scaling.type]
+}
+
 export async function planAssembly (sources: SliceSource[], options: AssembleOptions = {}): Promise<AssemblyPlan> {
   const warnings: Warning[] = []
   const objects = new Map<number, { encoding: PixelEncoding, deflated: boolean, frames: number }>()
@@ -66,7 +76,7 @@ export async function planAssembly (sources: SliceSource[], options: AssembleOpt
   let spacingHeader: number | undefined
   for (const [index, source] of sources.entries()) {
     options.signal?.throwIfAborted()
-    const parsed = parseHeader(await source.read(), source.name)
+    const parsed = options.headerOf?.(source, index) ?? parseHeader(await source.read(), source.name)
     options.onProgress?.({ phase: 'headers', done: index + 1, total: sources.length })
     if (parsed.kind === 'skipped') {
       warnings.push({ code: 'skipped-object', message: `${source.name}: skipped (${parsed.reason})` })

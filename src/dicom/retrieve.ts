@@ -35,6 +35,8 @@ export interface RetrieveSeriesOptions {
   /** Deadline of the whole retrieval. */
   timeoutMs?: number
   onProgress?: (progress: RetrieveProgress) => void
+  /** Each instance as soon as it is in the slice store (C-GET), so that work on it can start. */
+  onInstance?: (stored: { key: string, path: string }) => void
 }
 
 export interface RetrieveSeriesResult {
@@ -102,6 +104,7 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
             progress.completed++
             progress.bytes += r.size
             report()
+            options.onInstance?.({ key: r.instanceKey, path: r.path })
           }
         })
       } catch {

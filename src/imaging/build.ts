@@ -7,12 +7,12 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
-import { finished, pipeline } from 'node:stream/promises'
+import { pipeline } from 'node:stream/promises'
 import type { Logger } from '@libp2p/interface'
-import { writeVolume, type SliceSource } from '../assembly/index.js'
+import { assembledSlices, niftiByteLength, planAssembly } from '../assembly/index.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
@@ -21,8 +21,9 @@ import {
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
 import { sha256Hex, type PrepareCompensations } from './compensations.js'
-import { DEID_PROFILE, DICOM_DEID_PROFILE } from './constants.js'
+import { CHUNK_WRITES_IN_FLIGHT, DEID_PROFILE, DICOM_DEID_PROFILE, EARLY_SLICE_BYTES } from './constants.js'
 import { bundleObjects, imageId, type ImageFormat } from './dicom-bundle.js'
+import { EarlySlices } from './early-slices.js'
 import { PrepareError } from './errors.js'
 import type { DataKeys } from './keystore.js'
 import type { PreparedImage, PrepareEvent, SeriesInfo, SliceProvider } from './types.js'
@@ -54,9 +55,10 @@ export interface BuildDeps {
   deidentifier?: Deidentifier
 }
 
-function sources (files: Array<{ name: string, path: string }>): SliceSource[] {
-  return files.map(f => ({ name: f.name, read: async () => new Uint8Array(await readFile(f.path)) }))
-}
+/** What the seal step reads: a work file (the DICOM form) or the volume's bytes as assembly makes them. */
+type Plaintext =
+  | { kind: 'file', path: string }
+  | { kind: 'stream', bytes: AsyncIterable<Uint8Array>, totalSize: number }
 
 /** Runs the build steps as tools of `r`; `emit` fans progress out to every joined caller. */
 export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti'): Promise<PreparedImage> {
@@ -69,6 +71,8 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     await mkdir(path, { recursive: true, mode: 0o700 })
     return path
   })
+  // Slices are read and their headers parsed as they arrive from the PACS (see early-slices.ts).
+  const early = new EarlySlices(EARLY_SLICE_BYTES)
   try {
     const files = await r.tool('slices', async (s) => {
       // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
@@ -76,11 +80,12 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn: info.lfn, keys: missing })
       return await deps.slices.ensure(info, {
         signal: s.signal,
-        onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) }
+        onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) },
+        onFile: (f) => { early.add(f) }
       })
     })
 
-    const volume = format === 'dicom'
+    const plaintext: Plaintext = format === 'dicom'
       ? await r.tool('deidentify', async (s) => {
         const deid = deps.deidentifier
         if (deid === undefined) throw new PrepareError('deidentify', new Error('this site offers no DICOM form'))
@@ -94,24 +99,41 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
           }
         }
         await pipeline(Readable.from(bundleObjects(objects())), createWriteStream(out, { mode: 0o600 }), { signal: s.signal })
-        return out
+        return { kind: 'file', path: out }
       })
       : await r.tool('assemble', async (s) => {
         emit({ step: 'assemble' })
+        // Slices already on disk (a slice-cache hit) are read now, all at once.
+        for (const f of files) early.add(f)
+        await early.settled()
+        // Pass 1 (every geometry and format check) here; pass 2 streams the voxels
+        // into the seal step, so no volume file is written and read back.
+        const plan = await planAssembly(early.sources(files), { signal: s.signal, headerOf: early.headerOf })
+        async function * niftiBytes (): AsyncGenerator<Uint8Array> {
+          yield plan.header
+          try {
+            for await (const slice of assembledSlices(plan, { signal: s.signal })) {
+              yield new Uint8Array(slice.buffer, slice.byteOffset, slice.byteLength)
+            }
+          } catch (err) {
+            // A slice unreadable in pass 2 is an assembly failure, whichever step reads it.
+            throw s.signal.aborted ? err : new PrepareError('assemble', err)
+          }
+        }
         // Uncompressed: the payload is encrypted (incompressible) next, and gzip would cost more CPU
         // than the LAN saves; a requester who wants .nii.gz compresses on arrival.
-        const out = join(work, 'volume.nii')
-        await writeVolume(sources(files), out, { sidecar: false, signal: s.signal })
-        s.signal.throwIfAborted()
-        return out
+        return { kind: 'stream', bytes: niftiBytes(), totalSize: niftiByteLength(plan) }
       })
 
     const sealed = await r.tool('seal', async (s) => {
       const dataKey = generateDataKey()
-      const sealer = sealStream(createReadStream(volume), dataKey, {
+      const input = plaintext.kind === 'file'
+        ? { bytes: createReadStream(plaintext.path), totalSize: (await stat(plaintext.path)).size }
+        : plaintext
+      const sealer = sealStream(input.bytes, dataKey, {
         fileId: lfn,
         version,
-        totalSize: (await stat(volume)).size,
+        totalSize: input.totalSize,
         ...(deps.chunkSize === undefined ? {} : { chunkSize: deps.chunkSize }),
         signal: s.signal,
         onProgress: (p) => {
@@ -119,15 +141,25 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
           emit({ step: 'seal', chunks: p.chunks, totalChunks: p.totalChunks })
         }
       })
+      // Chunk files are written while the next chunks are sealed, a few at a time.
       const chunks: Array<{ name: string, source: { path: string } }> = []
-      for await (const chunk of sealer.chunks) {
-        const path = join(work, `chunk-${chunk.index}`)
-        const out = createWriteStream(path, { mode: 0o600 })
-        out.end(chunk.bytes)
-        await finished(out)
-        chunks.push({ name: String(chunk.index), source: { path } })
+      const writes = new Set<Promise<void>>()
+      try {
+        for await (const chunk of sealer.chunks) {
+          const path = join(work, `chunk-${chunk.index}`)
+          const write: Promise<void> = writeFile(path, chunk.bytes, { mode: 0o600 }).then(() => { writes.delete(write) })
+          write.catch(() => {})
+          writes.add(write)
+          chunks.push({ name: String(chunk.index), source: { path } })
+          if (writes.size >= CHUNK_WRITES_IN_FLIGHT) await Promise.race(writes)
+        }
+        await Promise.all(writes)
+      } catch (err) {
+        // Nothing may still be writing into the work folder when it is removed.
+        await Promise.allSettled(writes)
+        throw err
       }
-      await rm(volume, { force: true })
+      if (plaintext.kind === 'file') await rm(plaintext.path, { force: true })
       return { dataKey, chunks, layout: sealer.layout, refs: sealer.refs }
     })
 
@@ -174,6 +206,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     deps.log('prepared %s v%d: %d chunks', lfn, version, sealed.chunks.length)
     return { lfn, version, manifest: encoded, contentId, cached: false }
   } finally {
+    early.close()
     await rm(work, { recursive: true, force: true })
   }
 }

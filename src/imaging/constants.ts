@@ -29,3 +29,13 @@ export const COMPENSATION = {
 /** The named steps of a preparation, as `PrepareError.step` and `TransactionError.step.name` give them. */
 export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'deidentify', 'seal', 'sign', 'commit', 'publish'] as const
 export type PrepareStep = typeof STEPS[number]
+
+/**
+ * Slice bytes one preparation keeps in memory after reading them as they
+ * arrive (so assembly reads no file twice); beyond, slices are read again
+ * from disk. Three preparations run at once by default: 3 × this at most.
+ */
+export const EARLY_SLICE_BYTES = 128 * 1024 * 1024
+
+/** Sealed chunk files being written at once while the next chunks are sealed. */
+export const CHUNK_WRITES_IN_FLIGHT = 4

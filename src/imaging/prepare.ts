@@ -164,6 +164,8 @@ export class ImagePipeline {
   private toError (err: unknown): unknown {
     // BusyError and AbortError (a TransactionAbortError) keep their names: callers and the wire map them.
     if (!(err instanceof TransactionError) || err.name === 'AbortError') return err
+    // A step may name a finer one than the tool it ran in (assembly read by the seal step).
+    if (err.cause instanceof PrepareError) return err.cause
     return new PrepareError(err.step.name, err.cause)
   }
 

@@ -28,7 +28,13 @@ export interface SliceProgress {
 
 /** The DICOM side: brings the instances of a series onto local disk (slice cache, else PACS). */
 export interface SliceProvider {
-  ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void }) => Promise<Array<{ name: string, path: string }>>
+  /**
+   * The slices of the series on local disk, as `{ name, path }` (name: a
+   * stable key of the instance). `onFile` hears of each slice fetched as soon
+   * as it lands (optional: a provider may not report any), so that reading it
+   * can overlap the rest of the retrieval.
+   */
+  ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void, onFile?: (file: { name: string, path: string }) => void }) => Promise<Array<{ name: string, path: string }>>
   /**
    * The instances `ensure` would have to fetch (keys), so that a preparation
    * that fails can `evict` exactly those again: a failed getImage leaves no

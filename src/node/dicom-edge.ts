@@ -51,14 +51,15 @@ export function registryCatalog (edge: StandaloneEdge): SeriesCatalog {
 
 export function registrySlices (edge: StandaloneEdge): SliceProvider {
   return {
-    ensure: async (series, { signal, onProgress }) => {
+    ensure: async (series, { signal, onProgress, onFile }) => {
       let instances = await edge.registry.instances(series.lfn)
       const missing = instances.filter(i => i.file === undefined).length
       if (missing > 0) {
         if (edge.pool === undefined) throw new Error(`${missing} slices of ${series.lfn} are not here and no PACS is configured`)
         await fetchSeries({ pool: edge.pool, registry: edge.registry }, series.lfn, {
           ...(signal === undefined ? {} : { signal }),
-          onProgress: p => onProgress?.({ done: p.completed, total: p.total })
+          onProgress: p => onProgress?.({ done: p.completed, total: p.total }),
+          ...(onFile === undefined ? {} : { onInstance: (r: { key: string, path: string }) => { onFile({ name: r.key, path: r.path }) } })
         })
         instances = await edge.registry.instances(series.lfn)
       }

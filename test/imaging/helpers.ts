@@ -32,14 +32,16 @@ export function seriesInfo (lfn: string, instances: string[], version = 1): Seri
 /** A slice provider reading the series folder, counting calls; `failAfter` makes the "PACS" die mid-series. */
 export function folderSlices (seriesDir: string, behaviour: { failAfter?: number, calls: number, delayMs?: number }): SliceProvider {
   return {
-    ensure: async (info, { signal, onProgress }) => {
+    ensure: async (info, { signal, onProgress, onFile }) => {
       behaviour.calls++
       const out: Array<{ name: string, path: string }> = []
       for (const name of info.instances) {
         signal?.throwIfAborted()
         if (behaviour.failAfter !== undefined && out.length >= behaviour.failAfter) throw new Error('association aborted by the PACS')
         if (behaviour.delayMs !== undefined) await new Promise(resolve => setTimeout(resolve, behaviour.delayMs))
-        out.push({ name, path: join(seriesDir, name) })
+        const file = { name, path: join(seriesDir, name) }
+        out.push(file)
+        onFile?.(file)
         onProgress?.({ done: out.length, total: info.instances.length })
       }
       return out

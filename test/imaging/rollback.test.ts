@@ -4,7 +4,7 @@
  * journal entry; the caller gets one PrepareError naming the step; a retry
  * then succeeds.
  */
-import { readdir } from 'node:fs/promises'
+import { readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { verifySignedManifest } from '../../src/privacy/payload/index.js'
@@ -87,6 +87,19 @@ describe('image pipeline: atomic preparation', () => {
     const again = await site.pipeline.prepare('lfn-1')
     expect(again).toMatchObject({ cached: true, contentId: ok.contentId })
     expect(pacs.calls).toBe(2)
+  })
+
+  it('a slice whose pixel data is cut short fails at "assemble" (read while sealing) and leaves no residue', async () => {
+    const last = join(tmp.path, 'pacs', instances[instances.length - 1] as string)
+    const whole = await readFile(last)
+    await writeFile(last, whole.subarray(0, whole.length - 1000))
+    const err = await failure(site.pipeline.prepare('lfn-cut'))
+    expect(err.name).toBe('PrepareError')
+    expect(err.step).toBe('assemble')
+    expect(err.message).toContain('truncated')
+    await expectNoResidue('lfn-cut')
+    await writeFile(last, whole)
+    expect((await site.pipeline.prepare('lfn-cut')).cached).toBe(false)
   })
 
   it('a failure after the key and the image were committed undoes both ("commit")', async () => {

@@ -1,0 +1,81 @@
+/**
+ * Slices read while the series is still arriving from the PACS: each one the
+ * slice provider announces is read and its header parsed at once, so that
+ * assembly's first pass overlaps the retrieval instead of following it; its
+ * bytes are kept in memory up to a budget, so that the second pass reads no
+ * file again. Anything that goes wrong here is left for assembly to meet
+ * and report with its own typed errors (the slice is simply read again).
+ */
+import { readFile } from 'node:fs/promises'
+import { parseHeader, type HeaderResult, type SliceSource } from '../assembly/index.js'
+
+interface Early {
+  path: string
+  bytes?: Uint8Array
+  header?: HeaderResult
+}
+
+export class EarlySlices {
+  private readonly entries = new Map<string, Early>()
+  private readonly headers = new WeakMap<SliceSource, HeaderResult>()
+  private readonly pending = new Set<Promise<void>>()
+  private held = 0
+  private closed = false
+
+  constructor (private readonly budgetBytes: number) {}
+
+  /** Starts reading one slice that just landed (once per name). */
+  add (file: { name: string, path: string }): void {
+    if (this.closed || this.entries.has(file.name)) return
+    const entry: Early = { path: file.path }
+    this.entries.set(file.name, entry)
+    const work = readFile(file.path).then(buffer => {
+      if (this.closed) return
+      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+      try {
+        entry.header = parseHeader(bytes, file.name)
+      } catch {
+        // Pass 1 parses it again and throws its typed error there.
+        return
+      }
+      if (this.held + bytes.byteLength <= this.budgetBytes) {
+        entry.bytes = bytes
+        this.held += bytes.byteLength
+      }
+    }, () => {})
+    const tracked = work.finally(() => { this.pending.delete(tracked) })
+    this.pending.add(tracked)
+  }
+
+  /** Resolves once every slice announced so far has been read. */
+  async settled (): Promise<void> {
+    while (this.pending.size > 0) await Promise.all([...this.pending])
+  }
+
+  /** Bytes held in memory now. */
+  get heldBytes (): number {
+    return this.held
+  }
+
+  /** The files as assembly sources: from memory when held, else read from disk. */
+  sources (files: ReadonlyArray<{ name: string, path: string }>): SliceSource[] {
+    return files.map(f => {
+      const entry = this.entries.get(f.name)
+      const same = entry?.path === f.path
+      const bytes = same ? entry.bytes : undefined
+      const source: SliceSource = { name: f.name, read: async () => bytes ?? new Uint8Array(await readFile(f.path)) }
+      if (same && entry.header !== undefined) this.headers.set(source, entry.header)
+      return source
+    })
+  }
+
+  /** The header parsed on arrival of a source made by `sources()`, for `planAssembly`'s `headerOf`. */
+  readonly headerOf = (source: SliceSource): HeaderResult | undefined => this.headers.get(source)
+
+  /** Lets go of every slice held. */
+  close (): void {
+    this.closed = true
+    this.entries.clear()
+    this.held = 0
+  }
+}
