@@ -129,12 +129,13 @@ try {
   // Warm-up: Orthanc, the associations, the libp2p connections, the JIT.
   const warm = await uploadAndRegister('warm', 'warm')
   await getscu(warm.study, warm.series, join(root, 'getscu-warm'))
-  await timedGet(warm.lfn, join(root, 'warm.nii.gz'))
+  await timedGet(warm.lfn, join(root, 'warm.nii'))
 
   for (let r = 0; r < ROUNDS; r++) {
     const s = await uploadAndRegister(`series-${r}`, `bench-${r}`)
     seriesBytes = s.bytes
-    const out = join(root, `out-${r}.nii.gz`)
+    // Uncompressed, as getscu's files are: a .nii.gz would add the requester's gzip to our side only.
+    const out = join(root, `out-${r}.nii`)
     const order = r % 2 === 0 ? ['ours', 'getscu'] as const : ['getscu', 'ours'] as const
     for (const side of order) {
       if (side === 'getscu') t.getscu.push(await getscu(s.study, s.series, join(root, `getscu-${r}`)))

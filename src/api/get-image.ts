@@ -215,11 +215,11 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       if (stored === undefined) throw new Error('no data key for the prepared version')
       dataKey = stored.dataKey
     } else {
-      let holders = announced !== undefined && Buffer.from(record.contentId).equals(manifest.merkleRoot)
-        ? await announced
-        : await holdersOf(manifest.merkleRoot)
-      if (!holders.some(h => h.equals(master))) holders = [master, ...holders]
-      const others = holders.filter(h => !h.equals(node.peerId))
+      // The master holds what it just prepared: chunks flow from it at once, and
+      // replicas the DHT names join the transfer as soon as they are known.
+      const replicas = (announced !== undefined && Buffer.from(record.contentId).equals(manifest.merkleRoot)
+        ? announced
+        : holdersOf(manifest.merkleRoot)).then(holders => holders.filter(h => !h.equals(node.peerId) && !h.equals(master)))
       const sink = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
         ? memoryDownloads()
         : await fileDownloads(join(node.config.dataDir, 'downloads', contentIdHex))
@@ -227,13 +227,15 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       read = sink.read
       let done = 0
       let bytes = 0
+      let joined = 1
       const recipient = generateRecipientKeyPair()
       // The key is asked for while the chunks flow: both come from the master's side.
       const [result, wrapped] = await Promise.all([
         node.libp2p.services.chunks.fetch({
           contentId: manifest.merkleRoot,
           chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
-          sources: others,
+          sources: [master],
+          moreSources: replicas.then(r => { joined += r.length; return r }),
           sink,
           auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
           ...abortable,
@@ -241,14 +243,14 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
             if (e.type !== 'chunk') return
             done++
             bytes += e.bytes
-            onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: others.length, from: e.from.toString() })
+            onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: e.from.toString() })
           }
         }),
         node.libp2p.services.keys.request(master, {
           lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
         }, abortable).then(wrapped => { onProgress?.({ step: 'key' }); return wrapped }, (err: unknown) => { step = 'key'; throw err })
       ])
-      onProgress?.({ step: 'fetched', sources: others.length })
+      onProgress?.({ step: 'fetched', sources: result.sources.filter(r => r.chunks > 0).length })
       for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
       step = 'key'
       dataKey = await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })

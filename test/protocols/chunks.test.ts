@@ -54,6 +54,52 @@ describe('chunk protocol over real TCP', () => {
     expect(result.sources.reduce((n, s) => n + s.chunks, 0)).toBe(48)
   })
 
+  it('sources found later join a transfer still running; a lookup that ends after it changes nothing', async () => {
+    const p = payload(48, 32 * 1024)
+    const servers = await Promise.all([serving(p, { delayMs: 10 }), serving(p, { delayMs: 10 })])
+    const me = await client(...servers)
+    const [first, second] = servers as [ChunkNode, ChunkNode]
+    let found!: (peers: Array<typeof first.peerId>) => void
+    const moreSources = new Promise<Array<typeof first.peerId>>(resolve => { found = resolve })
+    const sink = memorySink()
+    const result = await me.services.chunks.fetch({
+      contentId: p.contentId,
+      chunks: p.refs,
+      sources: [first.peerId],
+      moreSources,
+      sink,
+      auth,
+      onProgress: (e) => { if (e.type === 'chunk' && sink.chunks.size === 4) found([first.peerId, second.peerId]) }
+    })
+    expectSame(p, sink)
+    expect(result.sources.map(s => s.peer)).toEqual([first.peerId.toString(), second.peerId.toString()])
+    expect(result.sources.every(s => s.chunks > 0)).toBe(true)
+
+    // Found only once everything is here: nobody joins, nothing waits for the lookup.
+    const quick = payload(4, 16 * 1024)
+    const alone = await serving(quick)
+    const other = await serving(quick)
+    const me2 = await client(alone, other)
+    const sink2 = memorySink()
+    const never = new Promise<Array<typeof first.peerId>>(() => {})
+    const done = await me2.services.chunks.fetch({ contentId: quick.contentId, chunks: quick.refs, sources: [alone.peerId], moreSources: never, sink: sink2, auth })
+    expect(done.sources.map(s => s.peer)).toEqual([alone.peerId.toString()])
+    expectSame(quick, sink2)
+  })
+
+  it('when every first source fails, the transfer waits for the late ones and completes from them', async () => {
+    const p = payload(12, 32 * 1024)
+    const broken = await serving(p, { tamper: (index, bytes) => index === 0 ? new Uint8Array(bytes.length) : bytes })
+    const good = await serving(p)
+    const me = await client(broken, good)
+    const sink = memorySink()
+    const later = new Promise<Array<typeof good.peerId>>(resolve => { setTimeout(() => { resolve([good.peerId]) }, 300) })
+    const result = await me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [broken.peerId], moreSources: later, sink, auth })
+    expectSame(p, sink)
+    expect(result.sources.find(s => s.peer === broken.peerId.toString())?.dropped).toBe('corrupt')
+    expect(result.sources.find(s => s.peer === good.peerId.toString())?.chunks).toBeGreaterThan(0)
+  })
+
   it('completes with identical bytes when a source dies mid-transfer', async () => {
     const p = payload(40, 64 * 1024)
     const doomed = await serving(p, { delayMs: 15 })

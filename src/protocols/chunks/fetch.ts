@@ -4,7 +4,7 @@
  * sources take more; a batch answered quickly doubles the source's next batch.
  * A source that stalls, fails, or sends a chunk whose hash is wrong is dropped
  * for this transfer and its unfinished chunks go back to the queue for the
- * others; a source that answers BUSY is asked again after a growing pause
+ * others; sources found later (`moreSources`) join a transfer still running; a source that answers BUSY is asked again after a growing pause
  * (BUSY_RETRIES times) before it is dropped. Chunks the sink already holds
  * are not fetched again (resume).
  * Memory: per source, what the muxer window lets in (see fetch-batch.ts).
@@ -20,6 +20,12 @@ export interface FetchChunksOptions {
   contentId: Uint8Array
   chunks: ChunkRef[]
   sources: PeerId[]
+  /**
+   * Sources found while the transfer runs (a DHT lookup of the replicas):
+   * those not already in `sources` join if chunks are still wanted. The
+   * transfer never waits for them unless every other source failed.
+   */
+  moreSources?: Promise<PeerId[]>
   sink: ChunkSink
   /** Opens a `/dm2/chunks/1.0.0` stream to a source. */
   open: (peer: PeerId, signal: AbortSignal) => Promise<Stream>
@@ -86,7 +92,7 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
   const onAbort = (): void => { notify() }
   signal.addEventListener('abort', onAbort)
 
-  const reports = options.sources.map(p => ({ peer: p.toString(), chunks: 0, bytes: 0 } as SourceReport))
+  const reports: SourceReport[] = []
 
   const worker = async (peer: PeerId, report: SourceReport): Promise<void> => {
     const lacks = new Set<number>()
@@ -160,14 +166,33 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
     }
   }
 
+  const running: Array<Promise<void>> = []
+  const start = (peer: PeerId): void => {
+    if (reports.some(r => r.peer === peer.toString())) return
+    const report: SourceReport = { peer: peer.toString(), chunks: 0, bytes: 0 }
+    reports.push(report)
+    const run = worker(peer, report).finally(notify)
+    run.catch(() => {})
+    running.push(run)
+  }
+  for (const peer of options.sources) start(peer)
+  // Late sources join only while there is something left to fetch.
+  const late = options.moreSources?.then(peers => {
+    if (!signal.aborted && pending.length + inFlight.size > 0) for (const peer of peers) start(peer)
+  }, () => {})
   try {
-    await Promise.all(options.sources.map(async (peer, i) => {
-      try {
-        await worker(peer, reports[i] as SourceReport)
-      } finally {
-        notify()
+    let waited = 0
+    for (let lateJoined = late === undefined; ;) {
+      while (waited < running.length) {
+        const now = running.slice(waited)
+        waited = running.length
+        await Promise.all(now)
       }
-    }))
+      // Every source so far is done: if chunks are missing, the late ones may still bring them.
+      if (pending.length === 0 || lateJoined || signal.aborted) break
+      await late
+      lateJoined = true
+    }
   } finally {
     signal.removeEventListener('abort', onAbort)
   }
