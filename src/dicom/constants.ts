@@ -104,3 +104,6 @@ export function resolveDicomOptions (o: DicomOptions = {}): ResolvedDicomOptions
     syncWrites: o.syncWrites ?? DEFAULT_SYNC_WRITES
   }
 }
+
+/** Temporary files the slice store opens ahead of need (one per concurrent association, and one more). */
+export const SPARE_FILES = 4

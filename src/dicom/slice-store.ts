@@ -30,7 +30,7 @@ import { close as closeFd, constants as fsConstants, fstatSync, open as openFd, 
 import { copyFile, mkdir, open, readdir, rm, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
 import { basename, dirname, join, relative, resolve, sep } from 'node:path'
-import { SLICE_DIR, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_SUFFIX } from './constants.js'
+import { SLICE_DIR, SPARE_FILES, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_SUFFIX } from './constants.js'
 import { TempFile } from './temp-file.js'
 
 export { TempFile }
@@ -79,8 +79,7 @@ export class SliceStore {
    * (a cache fill); a durable one flushes ahead while it is written.
    */
   createTemp (head?: Uint8Array, options: { durable?: boolean } = {}): TempFile {
-    const spare = this.spare
-    this.spare = undefined
+    const spare = this.spares.pop()
     const syncAheadBytes = this.sync && (options.durable ?? true) ? SYNC_AHEAD_BYTES : 0
     const temp = spare === undefined
       ? new TempFile(this.tempPath(), this.maxInstanceBytes, { syncAheadBytes })
@@ -91,36 +90,37 @@ export class SliceStore {
   }
 
   /**
-   * One temporary file created ahead, in the thread pool, while the current
-   * instance arrives: creating a file costs about a millisecond of the
-   * event loop per instance otherwise (dcmjs-dimse asks for the sink
-   * synchronously). Removed by `close()`, or by `init()` after a crash.
+   * Temporary files created ahead, in the thread pool, while instances
+   * arrive: creating a file costs about a millisecond of the event loop per
+   * instance otherwise (dcmjs-dimse asks for the sink synchronously), and a
+   * retrieval runs several associations at once (SPARE_FILES of them kept).
+   * Removed by `close()`, or by `init()` after a crash.
    */
-  private spare: { path: string, fd: number } | undefined
-  /** Path of the spare being created, if any. */
-  private spareOpening: string | undefined
+  private readonly spares: Array<{ path: string, fd: number }> = []
+  /** Paths of the spares being created now. */
+  private readonly sparesOpening = new Set<string>()
   private closed = false
 
   private prepareSpare (): void {
-    if (this.spare !== undefined || this.spareOpening !== undefined || this.closed) return
-    const path = this.tempPath()
-    this.spareOpening = path
-    openFd(path, 'wx+', 0o600, (err, fd) => {
-      this.spareOpening = undefined
-      if (err !== null) return
-      if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}) }); return }
-      this.spare = { path, fd }
-    })
+    while (this.spares.length + this.sparesOpening.size < SPARE_FILES && !this.closed) {
+      const path = this.tempPath()
+      this.sparesOpening.add(path)
+      openFd(path, 'wx+', 0o600, (err, fd) => {
+        this.sparesOpening.delete(path)
+        if (err !== null) return
+        if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}) }); return }
+        this.spares.push({ path, fd })
+      })
+    }
   }
 
-  /** Removes the spare temporary file; the store creates no more of them. */
+  /** Removes the spare temporary files; the store creates no more of them. */
   async close (): Promise<void> {
     this.closed = true
-    const spare = this.spare
-    this.spare = undefined
-    if (spare === undefined) return
-    await new Promise<void>(resolve => { closeFd(spare.fd, () => { resolve() }) })
-    await unlink(spare.path).catch(() => {})
+    await Promise.all(this.spares.splice(0).map(async spare => {
+      await new Promise<void>(resolve => { closeFd(spare.fd, () => { resolve() }) })
+      await unlink(spare.path).catch(() => {})
+    }))
   }
 
   /** A temporary copy of a file outside the store (import); copied by the OS, never held in memory. */
@@ -205,9 +205,9 @@ export class SliceStore {
     this.dirs.delete(dirname(this.absolute(relPath)))
   }
 
-  /** Names of the temporary files present, the spare one aside (tests, diagnostics). */
+  /** Names of the temporary files present, the spares aside (tests, diagnostics). */
   async temps (): Promise<string[]> {
-    const spares = new Set([this.spare?.path, this.spareOpening].flatMap(p => p === undefined ? [] : [basename(p)]))
+    const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening].map(p => basename(p)))
     const names = await readdir(this.tempDir).catch(() => [] as string[])
     return names.filter(f => f.endsWith(TEMP_SUFFIX) && !spares.has(f))
   }
