@@ -63,6 +63,12 @@ export interface GetImageResult {
 
 /** Images up to this size are downloaded into memory; larger ones go to resumable chunk files. */
 export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
+/**
+ * Replicas are looked up (a DHT query) only for images of at least this many
+ * chunks: a smaller one comes from the master faster than the lookup would
+ * take, and the lookup costs every site some work.
+ */
+export const MULTI_SOURCE_MIN_CHUNKS = 8
 
 /** Where the sealed chunks of one download are kept until decrypted. */
 interface Downloads extends ChunkSink {
@@ -169,7 +175,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   try {
     // A cached record is enough: the master is fixed for an LFN, and it answers
     // `prepare` with its current version, whose manifest it signs.
-    const record = await node.localization.resolveLfn(lfn, abortable)
+    const record = await node.localization.resolveLfn(lfn, { ...abortable, first: true })
     onProgress?.({ step: 'locate', master: record.master, version: record.version })
     const master = peerIdFromString(record.master)
     const atMaster = master.equals(node.peerId)
@@ -180,8 +186,6 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       wallet.authorization(chain, { audience: server.toString(), origin: self, command, args })
     const holdersOf = async (contentId: Uint8Array): Promise<PeerId[]> =>
       await node.localization.findHolders(contentIdToCid(contentId), abortable).catch(() => [])
-    // The record names the content prepared last: look its holders up while the master prepares.
-    const announced = !atMaster && format === 'nifti' && record.contentId.length > 0 ? holdersOf(record.contentId) : undefined
 
     step = 'prepare'
     let manifestBytes: Uint8Array
@@ -215,11 +219,11 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       if (stored === undefined) throw new Error('no data key for the prepared version')
       dataKey = stored.dataKey
     } else {
-      // The master holds what it just prepared: chunks flow from it at once, and
-      // replicas the DHT names join the transfer as soon as they are known.
-      const replicas = (announced !== undefined && Buffer.from(record.contentId).equals(manifest.merkleRoot)
-        ? announced
-        : holdersOf(manifest.merkleRoot)).then(holders => holders.filter(h => !h.equals(node.peerId) && !h.equals(master)))
+      // The master holds what it just prepared: chunks flow from it at once, and for
+      // a large image, replicas the DHT names join the transfer as soon as they are known.
+      const replicas = manifest.chunks.length >= MULTI_SOURCE_MIN_CHUNKS
+        ? holdersOf(manifest.merkleRoot).then(holders => holders.filter(h => !h.equals(node.peerId) && !h.equals(master)))
+        : Promise.resolve([])
       const sink = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
         ? memoryDownloads()
         : await fileDownloads(join(node.config.dataDir, 'downloads', contentIdHex))

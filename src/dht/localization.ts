@@ -118,21 +118,43 @@ export class Localization {
   }
 
   /** The newest valid LFN record in the federation. */
-  async resolveLfn (lfn: string, options: AbortOptions & { fresh?: boolean } = {}): Promise<LfnRecord> {
+  /**
+   * The LFN's record: from the cache (unless `fresh`), else from the DHT.
+   * `first`: the first valid record found will do (this node's own copy
+   * usually), without asking the network for newer versions — enough for
+   * whoever only needs the master, which never changes for an LFN.
+   */
+  async resolveLfn (lfn: string, options: AbortOptions & { fresh?: boolean, first?: boolean } = {}): Promise<LfnRecord> {
     const cached = options.fresh === true ? undefined : this.cache.get(lfn)
     if (cached !== undefined) return cached
     let best: Uint8Array | undefined
+    let record: LfnRecord | undefined
+    const stop = new AbortController()
+    const query = withTimeout({ signal: options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]) })
     try {
-      for await (const event of this.init.dht.get(lfnKey(lfn), withTimeout(options))) {
+      for await (const event of this.init.dht.get(lfnKey(lfn), query)) {
         // kad-dht validates each value and yields the best one last.
-        if (event.name === 'VALUE') best = event.value
+        if (event.name !== 'VALUE') continue
+        best = event.value
+        if (options.first === true) {
+          record = await openLfnRecord(best, this.now()).catch(() => undefined)
+          if (record !== undefined) {
+            stop.abort() // the query's pending requests end now, not when they time out
+            break
+          }
+        }
       }
     } catch (err) {
-      if ((err as Error).name !== 'NotFoundError') throw err
+      if ((err as Error).name !== 'NotFoundError' && !(stop.signal.aborted && record !== undefined)) throw err
+    } finally {
+      stop.abort()
     }
-    if (best === undefined) throw new NotLocatedError(`LFN ${lfn}`)
-    const record = await openLfnRecord(best, this.now())
-    this.cache.set(lfn, record)
+    if (record === undefined) {
+      if (best === undefined) throw new NotLocatedError(`LFN ${lfn}`)
+      record = await openLfnRecord(best, this.now())
+    }
+    // A first-found record may be older than the network's best: cached only when it was the best.
+    if (options.first !== true) this.cache.set(lfn, record)
     return record
   }
 

@@ -93,6 +93,17 @@ describe('LFN localization on six hospitals', () => {
     await expect(f.localization.resolveLfn('lfn-evil')).rejects.toMatchObject({ name: 'NotLocatedError' })
   })
 
+  it('"first" takes the first valid record (the master), without caching a possibly older version', async () => {
+    const input = { lfn: 'lfn-first', contentId: digest('c'), manifestHash: digest('m'), meta: {} }
+    await a.localization.publishLfn({ ...input, version: 1, cid: await cidOf('first-1') })
+    const quick = await f.localization.resolveLfn('lfn-first', { first: true })
+    expect(quick).toMatchObject({ lfn: 'lfn-first', master: a.peerId.toString() })
+    await a.localization.publishLfn({ ...input, version: 2, contentId: digest('c2'), cid: await cidOf('first-2') })
+    // Not cached: a plain lookup still reaches the network's best.
+    expect((await f.localization.resolveLfn('lfn-first')).version).toBe(2)
+    await expect(f.localization.resolveLfn('lfn-nowhere-either', { first: true })).rejects.toMatchObject({ name: 'NotLocatedError' })
+  })
+
   it('a lookup that finds nothing says so', async () => {
     await expect(f.localization.resolveLfn('lfn-nowhere')).rejects.toMatchObject({ name: 'NotLocatedError' })
     await expect(f.localization.findHolders(await cidOf('nothing'))).rejects.toMatchObject({ name: 'NotLocatedError' })
