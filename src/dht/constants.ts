@@ -16,6 +16,8 @@ export const REPUBLISH_CHECK_MS = 10 * 60 * 1000
 export const LOOKUP_CACHE_MS = 5_000
 /** Entries in the lookup cache. */
 export const LOOKUP_CACHE_SIZE = 1024
+/** LFN records a node keeps from what it accepted, to name masters without a lookup (about 1 KiB each). */
+export const KNOWN_RECORDS = 20_000
 /** Default time allowed for one DHT lookup or publication. */
 export const DHT_QUERY_TIMEOUT_MS = 15_000
 /** Clock skew tolerated on a record's issue time. */

@@ -11,7 +11,7 @@ import type { KadDHT } from '@libp2p/kad-dht'
 import { LRUCache } from 'lru-cache'
 import type { CID } from 'multiformats/cid'
 import {
-  DHT_QUERY_TIMEOUT_MS, LOOKUP_CACHE_MS, LOOKUP_CACHE_SIZE, RECORD_VALIDITY_MS, REPUBLISH_BEFORE_EXPIRY_MS, REPUBLISH_CHECK_MS
+  DHT_QUERY_TIMEOUT_MS, LOOKUP_CACHE_MS, LOOKUP_CACHE_SIZE, KNOWN_RECORDS, RECORD_VALIDITY_MS, REPUBLISH_BEFORE_EXPIRY_MS, REPUBLISH_CHECK_MS
 } from './constants.js'
 import { NotLocatedError, PublishError } from './errors.js'
 import {
@@ -57,10 +57,27 @@ export class Localization {
   /** What this node publishes, to republish before expiry. */
   private readonly published = new Map<string, { kind: 'lfn', input: PublishLfnInput, expiresAt: number } | { kind: 'site', input: { name: string, services: SiteService[], version: number }, expiresAt: number }>()
   private timer?: NodeJS.Timeout
+  /**
+   * LFN records this node accepted (its own, those put to it as one of the k
+   * closest, those met in lookups), newest per LFN, until they expire:
+   * enough to name an LFN's master without asking the network.
+   */
+  private readonly known: LRUCache<string, LfnRecord>
+  private readonly unlisten: () => void
 
   constructor (init: LocalizationInit) {
     this.init = init
     this.cache = new LRUCache({ max: LOOKUP_CACHE_SIZE, ttl: init.cacheMs ?? LOOKUP_CACHE_MS })
+    this.known = new LRUCache({ max: KNOWN_RECORDS })
+    this.unlisten = init.validator.onLfnRecord(record => { this.remember(record) })
+  }
+
+  private remember (record: LfnRecord): void {
+    const ttl = record.expiresAt - this.now()
+    if (ttl <= 0) return
+    const current = this.known.get(record.lfn)
+    if (current !== undefined && (current.version > record.version || (current.version === record.version && current.issuedAt > record.issuedAt))) return
+    this.known.set(record.lfn, record, { ttl })
   }
 
   private now (): number { return this.init.now?.() ?? Date.now() }
@@ -73,6 +90,7 @@ export class Localization {
   stop (): void {
     clearInterval(this.timer)
     this.timer = undefined
+    this.unlisten()
   }
 
   /** Puts a signed record and counts the peers that stored it (kad-dht's put does not throw on refusals). */
@@ -120,13 +138,17 @@ export class Localization {
   /** The newest valid LFN record in the federation. */
   /**
    * The LFN's record: from the cache (unless `fresh`), else from the DHT.
-   * `first`: the first valid record found will do (this node's own copy
-   * usually), without asking the network for newer versions — enough for
-   * whoever only needs the master, which never changes for an LFN.
+   * `first`: any valid record will do — one this node already holds, else
+   * the first the network gives — without asking for newer versions: enough
+   * for whoever only needs the master, which never changes for an LFN.
    */
   async resolveLfn (lfn: string, options: AbortOptions & { fresh?: boolean, first?: boolean } = {}): Promise<LfnRecord> {
     const cached = options.fresh === true ? undefined : this.cache.get(lfn)
     if (cached !== undefined) return cached
+    if (options.first === true) {
+      const known = this.known.get(lfn)
+      if (known !== undefined && known.expiresAt > this.now()) return known
+    }
     let best: Uint8Array | undefined
     let record: LfnRecord | undefined
     const stop = new AbortController()

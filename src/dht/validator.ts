@@ -12,7 +12,7 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { MAX_RECORD_BYTES } from './constants.js'
 import { InvalidRecordError } from './errors.js'
-import { openLfnRecord, openSiteRecord } from './records.js'
+import { openLfnRecord, openSiteRecord, type LfnRecord } from './records.js'
 import { MAX_REVOCATION_NOTICE_BYTES, openRevocation } from '../sac/index.js'
 
 /** Who may publish: roster members only. */
@@ -33,7 +33,7 @@ export interface RecordValidatorInit {
   now?: () => number
 }
 
-interface Parsed { kind: 'lfn' | 'site' | 'revocation', id: string, version: number, issuedAt: number, publisher: string, content: Uint8Array }
+interface Parsed { kind: 'lfn' | 'site' | 'revocation', id: string, version: number, issuedAt: number, publisher: string, content: Uint8Array, lfn?: LfnRecord }
 
 function parseKey (key: Uint8Array): { kind: 'lfn' | 'site' | 'revocation', id: string } {
   const m = /^\/dm2\/(lfn|site|revocation)\/([A-Za-z0-9_-]{1,128})$/.exec(new TextDecoder().decode(key))
@@ -68,7 +68,7 @@ async function parse (key: Uint8Array, value: Uint8Array, now: number): Promise<
     const r = await openLfnRecord(value, now)
     if (r.lfn !== id) throw new InvalidRecordError('record is for another LFN')
     const content = createHash('sha256').update(r.contentId).update(r.manifestHash).digest()
-    return { kind, id, version: r.version, issuedAt: r.issuedAt, publisher: r.master, content }
+    return { kind, id, version: r.version, issuedAt: r.issuedAt, publisher: r.master, content, lfn: r }
   }
   const r = await openSiteRecord(value, now)
   if (r.peer !== id) throw new InvalidRecordError('record is for another site')
@@ -98,8 +98,24 @@ function decodeSeen (bytes: Uint8Array): Seen {
 export class RecordValidator {
   private readonly init: RecordValidatorInit
 
+  private readonly lfnListeners = new Set<(record: LfnRecord) => void>()
+
   constructor (init: RecordValidatorInit) {
     this.init = init
+  }
+
+  /**
+   * Hears every LFN record this node accepts (put to it, or met in a
+   * lookup), once it has passed every check; returns the unsubscribe.
+   */
+  onLfnRecord (listener: (record: LfnRecord) => void): () => void {
+    this.lfnListeners.add(listener)
+    return () => { this.lfnListeners.delete(listener) }
+  }
+
+  private accepted (parsed: Parsed): void {
+    if (parsed.lfn === undefined) return
+    for (const listener of this.lfnListeners) listener(parsed.lfn)
   }
 
   private now (): number { return this.init.now?.() ?? Date.now() }
@@ -119,10 +135,14 @@ export class RecordValidator {
         const wasUnprepared = Buffer.compare(seen.content, UNPREPARED) === 0
         if (Buffer.compare(seen.content, parsed.content) !== 0 && !wasUnprepared) throw new InvalidRecordError('a different record under the same version')
         if (parsed.issuedAt < seen.issuedAt) throw new InvalidRecordError('an older issue of the same version')
-        if (parsed.issuedAt === seen.issuedAt) return
+        if (parsed.issuedAt === seen.issuedAt) {
+          this.accepted(parsed)
+          return
+        }
       }
     }
     await this.init.versions.put(dsKey, encodeSeen(parsed), { sync: true })
+    this.accepted(parsed)
   }
 
   /** Picks the valid record with the highest (version, issuedAt). */

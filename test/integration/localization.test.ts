@@ -10,7 +10,7 @@ import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { lfnKey, signLfnRecord, type LfnRecord } from '../../src/dht/index.js'
 import { waitForRoutingTables } from '../../src/node/discovery.js'
 import type { HospitalNode } from '../../src/node/index.js'
@@ -99,7 +99,14 @@ describe('LFN localization on six hospitals', () => {
     const quick = await f.localization.resolveLfn('lfn-first', { first: true })
     expect(quick).toMatchObject({ lfn: 'lfn-first', master: a.peerId.toString() })
     await a.localization.publishLfn({ ...input, version: 2, contentId: digest('c2'), cid: await cidOf('first-2') })
-    // Not cached: a plain lookup still reaches the network's best.
+    // F is one of the k closest: the new version was put to it, and "first" answers from it without a query.
+    const get = vi.spyOn(f.libp2p.services.dht, 'get')
+    try {
+      expect(await f.localization.resolveLfn('lfn-first', { first: true })).toMatchObject({ version: 2, master: a.peerId.toString() })
+      expect(get).not.toHaveBeenCalled()
+    } finally {
+      get.mockRestore()
+    }
     expect((await f.localization.resolveLfn('lfn-first')).version).toBe(2)
     await expect(f.localization.resolveLfn('lfn-nowhere-either', { first: true })).rejects.toMatchObject({ name: 'NotLocatedError' })
   })
