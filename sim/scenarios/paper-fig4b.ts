@@ -9,7 +9,7 @@
  * narrower) over the bytes one image actually carried on it. Each image is
  * fresh at its master (never prepared before: C-GET, assembly, sealing), and
  * each point is a fresh federation. The requesting site's engine runs the N
- * queries at most `--inflight` at a time (12 + 2 per hospital), as the
+ * queries at most `--inflight` at a time (18 + 2 per hospital), as the
  * paper's engine bounded its channels. A second pass gives the requesting
  * site 1 Gbit/s, so the ceiling grows with the hospitals' links until this
  * machine's CPU is the limit.
@@ -183,7 +183,7 @@ export async function run (argv: string[]): Promise<number> {
           requesterBps,
           windowMs,
           seed,
-          inflight: args.inflight ?? 12 + 2 * hospitals,
+          inflight: args.inflight ?? 18 + 2 * hospitals,
           pacs: args.pacs,
           inProcess: args.inProcess,
           perHospital
