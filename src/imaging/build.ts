@@ -1,6 +1,7 @@
 /**
  * The body of the joined `build` request of a preparation: one execution per
- * `lfn@version` in flight, holding a slot of the `pacs:<site>` pool. Every
+ * `lfn@version` in flight, holding a slot of the `pacs:<site>` pool while it
+ * fetches slices (released before assembly, which is local work). Every
  * step is a tool (TOD) that journals its undo before its effect, so a failure
  * anywhere (or a crash, see `engine.recover()`) leaves no work folder, no
  * cache entry, no data key and no content-index entry behind.
@@ -84,6 +85,8 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
         onFile: (f) => { early.add(f) }
       })
     })
+    // The PACS is done with: the next preparation may fetch while this one assembles and seals.
+    r.releaseService()
 
     const plaintext: Plaintext = format === 'dicom'
       ? await r.tool('deidentify', async (s) => {

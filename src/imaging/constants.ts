@@ -33,9 +33,10 @@ export type PrepareStep = typeof STEPS[number]
 /**
  * Slice bytes one preparation keeps in memory after reading them as they
  * arrive (so assembly reads no file twice); beyond, slices are read again
- * from disk. Three preparations run at once by default: 3 × this at most.
+ * from disk. At most as many preparations run at once as the engine admits
+ * queries (8 by default): 8 × this at most.
  */
-export const EARLY_SLICE_BYTES = 128 * 1024 * 1024
+export const EARLY_SLICE_BYTES = 64 * 1024 * 1024
 
 /** Sealed chunk files being written at once while the next chunks are sealed. */
 export const CHUNK_WRITES_IN_FLIGHT = 4

@@ -123,8 +123,8 @@ function stepContext (owner: StepOwner, scope: Scope, state: StepState): StepCon
   }
 }
 
-function requestContext (owner: StepOwner, scope: Scope, state: StepState, service: string): RequestContext {
-  return { ...stepContext(owner, scope, state), service }
+function requestContext (owner: StepOwner, scope: Scope, state: StepState, service: string, release: () => void): RequestContext {
+  return { ...stepContext(owner, scope, state), service, releaseService: release }
 }
 
 /** A request: through the service's pool, or joined with an identical one in flight. */
@@ -136,16 +136,16 @@ async function runRequest<T> (
   const { pools, joiner } = owner.runtime
   return await runStep(owner, parent, 'request', name, parentState, options.timeoutMs, async (scope, state) => {
     if (options.join === undefined) {
-      return await pools.run(service, scope.signal, async () => await run(requestContext(owner, scope, state, service)))
+      return await pools.run(service, scope.signal, async (release) => await run(requestContext(owner, scope, state, service, release)))
     }
     checkName(options.join, 'join key')
     return await joiner.join<T>(`${service}\u0000${options.join}`, name, {
       signal: scope.signal,
       progress: progressOf(owner, state),
       adopt: async (records, shared) => { note(state, await owner.undo.adopt(state.step, records, shared)) }
-    }, async (exec, execScope) => await pools.run(service, execScope.signal, async () => {
+    }, async (exec, execScope) => await pools.run(service, execScope.signal, async (release) => {
       const sharedState: StepState = { step: state.step, path: [name], entries: [] }
-      return await run(requestContext(exec, execScope, sharedState, service))
+      return await run(requestContext(exec, execScope, sharedState, service, release))
     }))
   })
 }

@@ -34,8 +34,12 @@ export class ServicePools {
     return this.byKey[service] ?? this.byKey[prefix] ?? this.fallback
   }
 
-  /** Runs `job` holding one slot of the service's pool; waiting is abortable, running is not preempted. */
-  async run<T>(service: string, signal: AbortSignal | undefined, job: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `job` holding one slot of the service's pool; waiting is abortable,
+   * running is not preempted. The slot is held until the job ends, or until
+   * it calls `release()` (done with the service, local work goes on).
+   */
+  async run<T>(service: string, signal: AbortSignal | undefined, job: (release: () => void) => Promise<T>): Promise<T> {
     checkServiceKey(service)
     let pool = this.pools.get(service)
     if (pool === undefined) {
@@ -47,7 +51,15 @@ export class ServicePools {
       this.pools.set(service, created)
       pool = created
     }
-    return await addAbortable(pool, signal, job)
+    let outcome: Promise<T> | undefined
+    await addAbortable(pool, signal, async () => {
+      let release!: () => void
+      const released = new Promise<void>(resolve => { release = resolve })
+      outcome = job(release)
+      outcome.then(release, release)
+      await released
+    })
+    return await (outcome as Promise<T>)
   }
 
   stats (): Record<string, PoolStats> {

@@ -147,6 +147,12 @@ export interface QueryRequestOptions extends RequestStepOptions {
 /** A request (RQD): messages to one external service, holding a slot of its pool. */
 export interface RequestContext extends StepContext, ToolHost {
   readonly service: string
+  /**
+   * Frees this request's slot of its service's pool: the external service is
+   * no longer used and the rest of the request is local work, which must not
+   * keep the next request waiting. Idempotent; the request itself goes on.
+   */
+  releaseService: () => void
 }
 
 /** Branches run concurrently; the first failure aborts the others, which are awaited before it is thrown. */

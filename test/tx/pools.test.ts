@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_POOL_CONCURRENCY, type QueryContext } from '../../src/tx/index.js'
-import { ConcurrencyMeter, openHarness, sleep, type Harness } from './helpers.js'
+import { ConcurrencyMeter, gate, openHarness, sleep, type Harness } from './helpers.js'
 
 /** A task of `count` requests to `service`, each held `ms` while the meter counts it. */
 function fetchAll (q: QueryContext, service: string, count: number, meter: ConcurrencyMeter, ms = 15): Promise<number[]> {
@@ -51,6 +51,38 @@ describe('tx engine: bounded pools per service', () => {
     expect(meters.b.max).toBe(2)
     expect(meters.fast.max).toBe(5)
     expect(meters.other.max).toBe(1)
+  })
+
+  it('a request that releases its slot lets the next one in while it finishes its local work', async () => {
+    h = await openHarness({ defaultPoolConcurrency: 1 })
+    const engine = h.engine
+    const localWork = gate()
+    const order: string[] = []
+    const first = engine.run('first', async (q) => await q.request('build', { service: 'pacs:Y', join: 'same' }, async (r) => {
+      order.push('first: fetched')
+      r.releaseService()
+      r.releaseService() // idempotent
+      await localWork.promise
+      order.push('first: built')
+      return 1
+    }))
+    // A caller of the same build joins it; another build gets the freed slot at once.
+    const joined = engine.run('joined', async (q) => await q.request('build', { service: 'pacs:Y', join: 'same' }, async () => -1))
+    const second = engine.run('second', async (q) => await q.request('build', { service: 'pacs:Y', join: 'other' }, async () => {
+      order.push('second: fetched')
+      return 2
+    }))
+    expect(await second).toBe(2)
+    expect(order).toEqual(['first: fetched', 'second: fetched'])
+    localWork.open()
+    expect(await Promise.all([first, joined])).toEqual([1, 1])
+    expect(order).toEqual(['first: fetched', 'second: fetched', 'first: built'])
+    // A failure after the release is still the request's failure.
+    await expect(engine.run('fails', async (q) => await q.request('build', { service: 'pacs:Y' }, async (r) => {
+      r.releaseService()
+      throw new Error('assembly failed')
+    }))).rejects.toMatchObject({ name: 'TransactionError' })
+    expect(h.engine.stats().pools).toEqual({})
   })
 
   it('keeps a slot until an aborted request has really stopped', async () => {
