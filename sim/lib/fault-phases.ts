@@ -185,6 +185,9 @@ export async function partition (ctx: FaultContext, groups: number[][]): Promise
   return { fault: 'partition', target: names, note: `held ${Math.round((healedAt - t0) / 1000)} s; recovered from the heal`, detectMs: ms(detected, t0), recoverMs: ms(whole, healedAt), ...tally(ctx, t0, whole ?? performance.now()) }
 }
 
+/** A slowed link is held this much longer than the time that counts as slow. */
+const SLOW_LINK_MARGIN_MS = 1_000
+
 /** Slows one hospital's access link (bandwidth ÷ 50, +80 ms each way) for a while; recovered when its image comes as fast as before. */
 export async function slowLink (ctx: FaultContext, index: number): Promise<FaultReport> {
   const h = ctx.fed.hospitals[index]
@@ -198,9 +201,12 @@ export async function slowLink (ctx: FaultContext, index: number): Promise<Fault
   const t0 = performance.now()
   await ctx.fed.network.setLink(h.site, { bitsPerSecond: before.bitsPerSecond / 50, latencyMs: (before.latencyMs ?? 0) + 80 })
   const slow = Math.max(2 * ctx.baselineMs, 2 * normalMs)
+  // Held until a request could be seen taking `slow`: on a loaded machine "normal" is long, and a
+  // shorter hold would end every slowed request before it could look slow.
+  const holdMs = Math.max(ctx.holdMs, slow + SLOW_LINK_MARGIN_MS)
   // A request of our own while the link is slow, so the effect is seen even if the load's random picks miss this hospital.
-  const probe = timedGet(ctx, mine[0] as ProbeImage, ctx.holdMs + 10_000)
-  await sleep(ctx.holdMs)
+  const probe = timedGet(ctx, mine[0] as ProbeImage, holdMs + 10_000)
+  await sleep(holdMs)
   const restoredAt = performance.now()
   await ctx.fed.network.setLink(h.site, before)
   const probeMs = await probe

@@ -128,6 +128,11 @@ export class Localization {
     return record
   }
 
+  /** True when this node has published a record of `lfn` (and keeps it fresh). */
+  announced (lfn: string): boolean {
+    return this.published.has(`lfn:${lfn}`)
+  }
+
   /** Announces that this node holds the content (master or replica). */
   async provide (cid: CID, options?: AbortOptions): Promise<void> {
     for await (const event of this.init.dht.provide(cid, withTimeout(options))) {

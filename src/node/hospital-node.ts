@@ -5,6 +5,7 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -16,6 +17,7 @@ import { auditControlHandlers } from '../audit/index.js'
 import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
+import { PUBLISH_DELAY_MS } from '../imaging/constants.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
 import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
@@ -245,6 +247,8 @@ export class HospitalNode {
       slices: this.options.slices ?? registrySlices(edge),
       publish: async (input) => {
         this._similarity?.prepared(input.lfn, input.version, input.contentId)
+        // Already locatable: the update with the content id can wait until the requester is served.
+        if (this.localization.announced(input.lfn)) await sleep(PUBLISH_DELAY_MS)
         await this.localization.publishLfn(input)
       },
       records: registryRecords({
