@@ -96,9 +96,13 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
   await timed(steps, 'getImage again', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `served from the master's image cache (${r.bytes} bytes)`, print)
-  await timed(steps, 'similar', async () => {
-    // Features are computed in the background at ingest; wait until every site has indexed its series.
+  // Features are computed in the background at ingest, once a hospital has been quiet for a moment
+  // (never while it serves images); wait until every site has indexed its series.
+  await timed(steps, 'features', async () => {
     await Promise.all(nodes.map(async n => { await n.similarity.indexer.idle() }))
+    return nodes.reduce((sum, n) => sum + n.similarity.index.size, 0)
+  }, n => `${n} series indexed in the background (histogram + 32³ thumbnail each)`, print)
+  await timed(steps, 'similar', async () => {
     return await client.similar(record.lfn, { measure: 'cr', topK: 5, ...(signal === undefined ? {} : { signal }) })
   }, r => {
     const names = new Map(nodes.map(n => [n.peerId.toString(), n.config.name]))

@@ -91,7 +91,9 @@ describe('dm2 command line', () => {
     // The cardiologist scenario fetched a volume at the last hospital.
     expect(entries.some(e => /^hospital-c-.+\.nii\.gz$/.test(e))).toBe(true)
     expect(cli.stdout).toMatch(/getImage again\s+\d+ ms {2}served from the master's image cache/)
-    // Then the similar cases, ranked at every hospital (two other CTs in a 3-hospital federation).
+    // Features indexed in the background at every hospital (2 series each), then the similar cases,
+    // ranked at every hospital (two other CTs in a 3-hospital federation).
+    expect(cli.stdout).toMatch(/features\s+\d+ ms {2}6 series indexed in the background/)
     expect(cli.stdout).toMatch(/similar\s+\d+ ms {2}2 most similar CTs by correlation ratio, ranked at each hospital: \d\.\d{3} \(hospital-[a-c]\), \d\.\d{3} \(hospital-[a-c]\)$/m)
   })
 

@@ -140,7 +140,18 @@ describe('feature index at ingest', () => {
     await addSeries('lfn-s', 5)
     const demand = open(undefined, { busy: () => true, maxDeferMs: 60_000 })
     expect(await demand.indexer.enqueue('lfn-s', { fetch: true })).toMatchObject({ status: 'indexed' })
-    await Promise.all([indexer.close(), bounded.indexer.close(), demand.indexer.close()])
+    // Nor behind a background job still deferring: that one runs at once.
+    await addSeries('lfn-t', 6)
+    onDisk.add('lfn-t')
+    await addSeries('lfn-u', 7)
+    const behind = open(undefined, { busy: () => true, maxDeferMs: 60_000 })
+    const background = behind.indexer.enqueue('lfn-t')
+    await new Promise(resolve => setTimeout(resolve, 300))
+    const t0 = Date.now()
+    expect(await behind.indexer.enqueue('lfn-u', { fetch: true })).toMatchObject({ status: 'indexed' })
+    expect(await background).toMatchObject({ status: 'indexed' })
+    expect(Date.now() - t0).toBeLessThan(5_000)
+    await Promise.all([indexer.close(), bounded.indexer.close(), demand.indexer.close(), behind.indexer.close()])
   })
 
   it('leaves a virtual series until its slices are here or fetching is asked', async () => {

@@ -74,6 +74,8 @@ export class FeatureIndexer {
   private readonly controller = new AbortController()
   private readonly queued = new Map<string, Promise<IndexOutcome>>()
   private tail: Promise<unknown> = Promise.resolve()
+  /** On-demand jobs waiting or running: background jobs ahead of them stop deferring. */
+  private demanded = 0
 
   constructor (init: IndexerInit) {
     this.init = init
@@ -89,8 +91,12 @@ export class FeatureIndexer {
     const key = `${fetch ? 'f' : 'l'}:${lfn}`
     const pending = this.queued.get(key)
     if (pending !== undefined) return await pending
+    if (fetch) this.demanded++
     const run = this.tail.then(async () => await this.indexOne(lfn, fetch))
-      .finally(() => { this.queued.delete(key) })
+      .finally(() => {
+        this.queued.delete(key)
+        if (fetch) this.demanded--
+      })
     this.queued.set(key, run)
     this.tail = run.catch(() => {})
     return await run
@@ -125,6 +131,8 @@ export class FeatureIndexer {
     const quietMs = this.init.quietMs ?? QUIET_MS
     let quietSince = busy() ? undefined : Date.now()
     while (Date.now() < deadline) {
+      // Someone waits behind this job: it runs now rather than keep them waiting.
+      if (this.demanded > 0) return
       if (busy()) quietSince = undefined
       else quietSince ??= Date.now()
       if (quietSince !== undefined && Date.now() - quietSince >= quietMs) return
