@@ -140,11 +140,10 @@ export class Localization {
     }
   }
 
-  /** The newest valid LFN record in the federation. */
   /**
-   * The LFN's record: from the cache (unless `fresh`), else from the DHT.
-   * `first`: any valid record will do — one this node already holds, else
-   * the first the network gives — without asking for newer versions: enough
+   * The newest valid LFN record in the federation: from the cache (unless
+   * `fresh`), else from the DHT. `first`: a valid record this node already
+   * holds will do, without asking the network for a newer version — enough
    * for whoever only needs the master, which never changes for an LFN.
    */
   async resolveLfn (lfn: string, options: AbortOptions & { fresh?: boolean, first?: boolean } = {}): Promise<LfnRecord> {
@@ -155,33 +154,17 @@ export class Localization {
       if (known !== undefined && known.expiresAt > this.now()) return known
     }
     let best: Uint8Array | undefined
-    let record: LfnRecord | undefined
-    const stop = new AbortController()
-    const query = withTimeout({ signal: options.signal === undefined ? stop.signal : AbortSignal.any([options.signal, stop.signal]) })
     try {
-      for await (const event of this.init.dht.get(lfnKey(lfn), query)) {
+      for await (const event of this.init.dht.get(lfnKey(lfn), withTimeout(options))) {
         // kad-dht validates each value and yields the best one last.
-        if (event.name !== 'VALUE') continue
-        best = event.value
-        if (options.first === true) {
-          record = await openLfnRecord(best, this.now()).catch(() => undefined)
-          if (record !== undefined) {
-            stop.abort() // the query's pending requests end now, not when they time out
-            break
-          }
-        }
+        if (event.name === 'VALUE') best = event.value
       }
     } catch (err) {
-      if ((err as Error).name !== 'NotFoundError' && !(stop.signal.aborted && record !== undefined)) throw err
-    } finally {
-      stop.abort()
+      if ((err as Error).name !== 'NotFoundError') throw err
     }
-    if (record === undefined) {
-      if (best === undefined) throw new NotLocatedError(`LFN ${lfn}`)
-      record = await openLfnRecord(best, this.now())
-    }
-    // A first-found record may be older than the network's best: cached only when it was the best.
-    if (options.first !== true) this.cache.set(lfn, record)
+    if (best === undefined) throw new NotLocatedError(`LFN ${lfn}`)
+    const record = await openLfnRecord(best, this.now())
+    this.cache.set(lfn, record)
     return record
   }
 

@@ -74,8 +74,6 @@ export class FeatureIndexer {
   private readonly controller = new AbortController()
   private readonly queued = new Map<string, Promise<IndexOutcome>>()
   private tail: Promise<unknown> = Promise.resolve()
-  /** On-demand jobs waiting or running: background jobs ahead of them stop deferring. */
-  private demanded = 0
 
   constructor (init: IndexerInit) {
     this.init = init
@@ -91,12 +89,8 @@ export class FeatureIndexer {
     const key = `${fetch ? 'f' : 'l'}:${lfn}`
     const pending = this.queued.get(key)
     if (pending !== undefined) return await pending
-    if (fetch) this.demanded++
     const run = this.tail.then(async () => await this.indexOne(lfn, fetch))
-      .finally(() => {
-        this.queued.delete(key)
-        if (fetch) this.demanded--
-      })
+      .finally(() => { this.queued.delete(key) })
     this.queued.set(key, run)
     this.tail = run.catch(() => {})
     return await run
@@ -131,8 +125,8 @@ export class FeatureIndexer {
     const quietMs = this.init.quietMs ?? QUIET_MS
     let quietSince = busy() ? undefined : Date.now()
     while (Date.now() < deadline) {
-      // Someone waits behind this job: it runs now rather than keep them waiting.
-      if (this.demanded > 0) return
+      // An on-demand job waits behind this one: it runs now rather than keep it waiting.
+      if ([...this.queued.keys()].some(k => k.startsWith('f:'))) return
       if (busy()) quietSince = undefined
       else quietSince ??= Date.now()
       if (quietSince !== undefined && Date.now() - quietSince >= quietMs) return

@@ -4,7 +4,8 @@
  * sources take more; a batch answered quickly doubles the source's next batch.
  * A source that stalls, fails, or sends a chunk whose hash is wrong is dropped
  * for this transfer and its unfinished chunks go back to the queue for the
- * others; sources found later (`moreSources`) join a transfer still running; a source that answers BUSY is asked again after a growing pause
+ * others; sources found later (`moreSources`) join a transfer still running;
+ * a source that answers BUSY is asked again after a growing pause
  * (BUSY_RETRIES times) before it is dropped. Chunks the sink already holds
  * are not fetched again (resume).
  * Memory: per source, what the muxer window lets in (see fetch-batch.ts).
