@@ -97,26 +97,29 @@ export class SliceStore {
    * Removed by `close()`, or by `init()` after a crash.
    */
   private readonly spares: Array<{ path: string, fd: number }> = []
-  /** Paths of the spares being created now. */
-  private readonly sparesOpening = new Set<string>()
+  /** The spares being created now, by path; each settles once its file is kept or removed. */
+  private readonly sparesOpening = new Map<string, Promise<void>>()
   private closed = false
 
   private prepareSpare (): void {
     while (this.spares.length + this.sparesOpening.size < SPARE_FILES && !this.closed) {
       const path = this.tempPath()
-      this.sparesOpening.add(path)
-      openFd(path, 'wx+', 0o600, (err, fd) => {
-        this.sparesOpening.delete(path)
-        if (err !== null) return
-        if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}) }); return }
-        this.spares.push({ path, fd })
-      })
+      this.sparesOpening.set(path, new Promise<void>(resolve => {
+        openFd(path, 'wx+', 0o600, (err, fd) => {
+          this.sparesOpening.delete(path)
+          if (err !== null) { resolve(); return }
+          if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}).finally(resolve) }); return }
+          this.spares.push({ path, fd })
+          resolve()
+        })
+      }))
     }
   }
 
-  /** Removes the spare temporary files; the store creates no more of them. */
+  /** Removes the spare temporary files, those still being created included; the store creates no more of them. */
   async close (): Promise<void> {
     this.closed = true
+    await Promise.all([...this.sparesOpening.values()])
     await Promise.all(this.spares.splice(0).map(async spare => {
       await new Promise<void>(resolve => { closeFd(spare.fd, () => { resolve() }) })
       await unlink(spare.path).catch(() => {})
@@ -207,7 +210,7 @@ export class SliceStore {
 
   /** Names of the temporary files present, the spares aside (tests, diagnostics). */
   async temps (): Promise<string[]> {
-    const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening].map(p => basename(p)))
+    const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening.keys()].map(p => basename(p)))
     const names = await readdir(this.tempDir).catch(() => [] as string[])
     return names.filter(f => f.endsWith(TEMP_SUFFIX) && !spares.has(f))
   }
