@@ -23,7 +23,7 @@ import { chunkTransfer } from '../src/protocols/chunks/index.js'
 import { printResult, printTable, round, summarize } from './lib/report.js'
 
 const MIB = Number(process.env.BENCH_TRANSFER_MIB ?? 256)
-const RUNS = Number(process.env.BENCH_TRANSFER_RUNS ?? 5)
+const RUNS = Number(process.env.BENCH_TRANSFER_RUNS ?? 9)
 const BARE_PROTOCOL = '/dm2-bench/bare/1.0.0'
 const serverScript = fileURLToPath(new URL('./lib/transfer-server.ts', import.meta.url))
 

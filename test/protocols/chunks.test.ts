@@ -257,8 +257,9 @@ describe('chunk protocol, bad input', () => {
       contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth, onProgress: e => { if (e.type === 'source-dropped') dropped.push(e.reason) }
     }).catch(e => e)
     expect(err.name).toBe('MissingChunksError')
-    // Whatever arrived before the reset may or may not have been read; the rest is missing.
-    expect(err.missing).toEqual(expect.arrayContaining([2, 3, 4, 5]))
+    // Two chunks at most were served (over the source's two lanes, in either order); the rest is missing.
+    expect(err.missing.length).toBeGreaterThanOrEqual(4)
+    expect(new Set(err.missing).size).toBe(err.missing.length)
     expect(dropped).toEqual(['failed'])
   })
 })

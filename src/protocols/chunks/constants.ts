@@ -26,6 +26,12 @@ export const STALL_TIMEOUT_MS = 5_000
 
 /** Chunks asked of a source at first; doubled while it answers fast, up to the maximum. */
 export const INITIAL_BATCH = 4
+/**
+ * Batches in flight per source, each on its own stream: while one lane's
+ * batch ends (its last window, the next request's round trip, the new
+ * stream's window starting small again), the other's keeps the link busy.
+ */
+export const LANES_PER_SOURCE = 2
 export const MAX_BATCH = 64
 /** A source answering BUSY is asked again this many times, after BUSY_BACKOFF_MS, doubling up to BUSY_BACKOFF_MAX_MS (±50 %). */
 export const BUSY_RETRIES = 8

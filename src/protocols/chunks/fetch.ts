@@ -12,7 +12,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
-import { BUSY_BACKOFF_MS, BUSY_BACKOFF_MAX_MS, BUSY_RETRIES, FAST_BATCH_MS, INITIAL_BATCH, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
+import { BUSY_BACKOFF_MS, BUSY_BACKOFF_MAX_MS, BUSY_RETRIES, FAST_BATCH_MS, INITIAL_BATCH, LANES_PER_SOURCE, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
 import { MissingChunksError } from './errors.js'
 import { fetchBatch } from './fetch-batch.js'
 import type { ChunkFetchEvent, ChunkRef, ChunkSink } from './types.js'
@@ -40,6 +40,8 @@ export interface FetchChunksOptions {
   stallMs?: number
   initialBatch?: number
   maxBatch?: number
+  /** Batches in flight per source (default LANES_PER_SOURCE). */
+  lanes?: number
   /** How many BUSY answers in a row a source may give before it is dropped (default BUSY_RETRIES). */
   busyRetries?: number
 }
@@ -95,13 +97,15 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
 
   const reports: SourceReport[] = []
 
-  const worker = async (peer: PeerId, report: SourceReport): Promise<void> => {
-    const lacks = new Set<number>()
+  /** One lane of a source: batches on one stream after another. */
+  const worker = async (peer: PeerId, report: SourceReport, lacks: Set<number>): Promise<void> => {
     let batchSize = options.initialBatch ?? INITIAL_BATCH
     let busy = 0
     const slot = options.slot ?? (async <T>(_peer: PeerId, job: () => Promise<T>): Promise<T> => await job())
     for (;;) {
       signal.throwIfAborted()
+      // Another lane of this source dropped it.
+      if (report.dropped !== undefined) return
       const batch: number[] = []
       for (let i = 0; i < pending.length && batch.length < batchSize;) {
         const index = pending[i] as number
@@ -131,6 +135,7 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
             expected: new Map(batch.map(i => [i, ids.get(i) as Uint8Array])),
             stallMs: options.stallMs ?? STALL_TIMEOUT_MS,
             signal,
+
             onChunk: async (index, bytes) => {
               await sink.put(index, bytes)
               done.add(index)
@@ -152,6 +157,7 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
           retryAfter = Math.min(BUSY_BACKOFF_MS * 2 ** busy, BUSY_BACKOFF_MAX_MS) * (0.5 + Math.random())
           busy++
         } else {
+          if (report.dropped !== undefined) return
           report.dropped = dropReason(err as Error)
           log('dropping source %p for this transfer: %s', peer, (err as Error).name)
           options.onProgress?.({ type: 'source-dropped', peer, reason: report.dropped })
@@ -172,9 +178,12 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
     if (reports.some(r => r.peer === peer.toString())) return
     const report: SourceReport = { peer: peer.toString(), chunks: 0, bytes: 0 }
     reports.push(report)
-    const run = worker(peer, report).finally(notify)
-    run.catch(() => {})
-    running.push(run)
+    const lacks = new Set<number>()
+    for (let lane = 0; lane < (options.lanes ?? LANES_PER_SOURCE); lane++) {
+      const run = worker(peer, report, lacks).finally(notify)
+      run.catch(() => {})
+      running.push(run)
+    }
   }
   for (const peer of options.sources) start(peer)
   // Late sources join only while there is something left to fetch.
