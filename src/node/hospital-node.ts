@@ -24,6 +24,7 @@ import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { announceAll, announceSeries, type AnnounceDeps } from './announce.js'
 import { Bootstrapper } from './bootstrap.js'
+import { ROUTING_CHECK_MS, ROUTING_IDENTIFY_TIMEOUT_MS, RoutingKeeper } from './routing-keeper.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
@@ -326,6 +327,18 @@ export class HospitalNode {
     }, { peers: config.bootstrap, retryMs: DEFAULT_BOOTSTRAP_RETRY_MS, retryMaxMs: DEFAULT_BOOTSTRAP_RETRY_MAX_MS })
     bootstrapper.start()
     this.closers.push(() => { bootstrapper.stop() })
+
+    // kad-dht's routing table class (its public type only has `size`): a lookup by peer.
+    const routingTable = (libp2p.services.dht as unknown as { routingTable: { find?: (peer: PeerId) => Promise<PeerId | undefined> } }).routingTable
+    const keeper = new RoutingKeeper({
+      connections: () => libp2p.getConnections(),
+      inTable: async (peer) => routingTable.find === undefined || (await routingTable.find(peer)) !== undefined,
+      isMember: peer => this.roles.isMember(peer),
+      identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
+      log: this.logger.forComponent('dm2:routing')
+    }, { intervalMs: ROUTING_CHECK_MS, timeoutMs: ROUTING_IDENTIFY_TIMEOUT_MS })
+    keeper.start()
+    this.closers.push(async () => { await keeper.stop() })
 
     const replication = startReplication({
       peerId: libp2p.peerId,
