@@ -36,7 +36,7 @@ async function download (port: number): Promise<{ bytes: number, ms: number }> {
 describe('user-space link shaping', () => {
   it('never lets more through than the bandwidth allows, and delivers every byte', async () => {
     const port = await origin(1_000_000)
-    const link = new TokenBucket(8_000_000, 16 * 1024) // 1 MB/s
+    const link = new TokenBucket(8_000_000, { burstMs: 16, minBurstBytes: 16 * 1024 }) // 1 MB/s
     const proxy = new ShapingProxy({ target: { host: '127.0.0.1', port }, upstream: () => ({ buckets: [] }), downstream: () => ({ buckets: [link] }) })
     proxies.push(proxy)
     const { bytes, ms } = await download(await proxy.start())
@@ -45,9 +45,29 @@ describe('user-space link shaping', () => {
     expect(ms).toBeGreaterThan(900)
   })
 
+  it('a backlog catches up on a late scheduler within the idle credit, and never passes the rate', async () => {
+    // 1 MB/s in 16 KiB reservations; every 4th one, the event loop is busy for 12 ms.
+    const run = async (link: TokenBucket): Promise<number> => {
+      const t = performance.now()
+      for (let i = 0; i < 64; i++) {
+        if (i % 4 === 3) { const until = performance.now() + 12; while (performance.now() < until) { /* busy */ } }
+        await link.take(16 * 1024)
+      }
+      return performance.now() - t
+    }
+    const ideal = 64 * 16 * 1024 / 1e6 * 1000
+    const generous = await run(new TokenBucket(8_000_000, { burstMs: 25, minBurstBytes: 0 }))
+    const tight = await run(new TokenBucket(8_000_000, { burstMs: 1, minBurstBytes: 0 }))
+    // With 25 ms of credit, lateness costs nothing; with 1 ms, most of each 12 ms stall is lost.
+    expect(generous).toBeLessThan(ideal * 1.1)
+    expect(tight).toBeGreaterThan(generous + 100)
+    // Never more than the rate plus one burst.
+    expect(generous).toBeGreaterThan(ideal - 25 - 5)
+  })
+
   it('two connections sharing one bucket share its bandwidth', async () => {
     const port = await origin(500_000)
-    const link = new TokenBucket(8_000_000, 16 * 1024)
+    const link = new TokenBucket(8_000_000, { burstMs: 16, minBurstBytes: 16 * 1024 })
     const proxy = new ShapingProxy({ target: { host: '127.0.0.1', port }, upstream: () => ({ buckets: [] }), downstream: () => ({ buckets: [link] }) })
     proxies.push(proxy)
     const p = await proxy.start()
