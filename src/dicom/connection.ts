@@ -66,6 +66,8 @@ export class DimseConnection extends dimse.Scp {
     })
     this.store = handlers.store
     this.server = handlers.server
+    // No custom tag names: write data sets with dcmjs's dictionary as it is (see NetworkInternals).
+    this.internals.datasetNameMap = undefined
     this.closed = new Promise(resolve => {
       this.on('close', () => {
         // A data set cut off by a closed connection leaves nothing behind.

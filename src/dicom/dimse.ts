@@ -72,4 +72,11 @@ export interface NetworkInternals {
   lastPduTime?: number
   /** Handles one whole PDU (fed by our PduFramer instead of its accumulator). */
   _processPdu: (pdu: Buffer) => Promise<void>
+  /**
+   * Extra tag names for writing data sets. Its default, `{}`, makes every
+   * data set written merge it into a copy of dcmjs's whole dictionary
+   * (about 1.5 ms a time, for a 3-element C-GET identifier as for a slice);
+   * undefined writes with the dictionary itself.
+   */
+  datasetNameMap?: Record<string, unknown>
 }
