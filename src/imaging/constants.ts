@@ -40,11 +40,3 @@ export const EARLY_SLICE_BYTES = 64 * 1024 * 1024
 
 /** Sealed chunk files being written at once while the next chunks are sealed. */
 export const CHUNK_WRITES_IN_FLIGHT = 4
-
-/**
- * A built image of an LFN already announced is announced again (with its
- * content id) this long after its preparation ends, so that the
- * announcement (a lookup and a put to every closest peer) does not compete
- * with serving the requester its key and chunks.
- */
-export const PUBLISH_DELAY_MS = 200

@@ -5,7 +5,6 @@
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
@@ -17,13 +16,14 @@ import { auditControlHandlers } from '../audit/index.js'
 import { ControlServer, type ControlHandler } from '../control/index.js'
 import { revocationControlHandlers } from '../protocols/revocations/index.js'
 import { Localization, RecordValidator } from '../dht/index.js'
-import { PUBLISH_DELAY_MS } from '../imaging/constants.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
 import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
 import { announceAll, announceSeries, type AnnounceDeps } from './announce.js'
 import { Bootstrapper } from './bootstrap.js'
+import { DeferredAnnouncer } from './announcer.js'
+import type { PublishInput } from '../imaging/prepare.js'
 import { ROUTING_CHECK_MS, ROUTING_IDENTIFY_TIMEOUT_MS, RoutingKeeper } from './routing-keeper.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
@@ -238,6 +238,13 @@ export class HospitalNode {
     this.closers.push(async () => { await edge.close(); this._dicom = undefined })
     checkpoint()
 
+    // Foreground work: an image, chunk or key stream open (background jobs wait for it to end).
+    const serving = (): boolean => this._libp2p?.getConnections().some(c => c.streams.some(st => st.protocol !== undefined && DATA_PROTOCOLS.has(st.protocol))) ?? false
+    const updates = new DeferredAnnouncer<PublishInput>({
+      publish: async (input) => { await this.localization.publishLfn(input) },
+      busy: serving,
+      log: this.logger.forComponent('dm2:announce')
+    })
     const dataPlane: DataPlane = new DataPlane({
       db,
       dataDir: config.dataDir,
@@ -248,8 +255,8 @@ export class HospitalNode {
       slices: this.options.slices ?? registrySlices(edge),
       publish: async (input) => {
         this._similarity?.prepared(input.lfn, input.version, input.contentId)
-        // Already locatable: the update with the content id can wait until the requester is served.
-        if (this.localization.announced(input.lfn)) await sleep(PUBLISH_DELAY_MS)
+        // Already locatable: the update with the content id waits for a quiet moment (DeferredAnnouncer).
+        if (this.localization.announced(input.lfn)) { await updates.add(input); return }
         await this.localization.publishLfn(input)
       },
       records: registryRecords({
@@ -268,6 +275,8 @@ export class HospitalNode {
     await dataPlane.open()
     this._dataPlane = dataPlane
     this.closers.push(async () => { await dataPlane.close(); this._dataPlane = undefined })
+    // Before the data plane closes (closers run last first): it waits for its announcements.
+    this.closers.push(() => { updates.stop() })
     checkpoint()
 
     // Features at ingest, diagnoses, and the similarity services (src/node/similarity).
@@ -280,7 +289,7 @@ export class HospitalNode {
       registered: async () => (await edge.registry.list({ state: 'registered' })).map(s => s.lfn),
       peerId: this.identity.peerId.toString(),
       logger: this.logger,
-      serving: () => this._libp2p?.getConnections().some(c => c.streams.some(st => st.protocol !== undefined && DATA_PROTOCOLS.has(st.protocol))) ?? false,
+      serving,
       ...(this.options.similarity === undefined ? {} : { options: this.options.similarity })
     })
     this._similarity = similarity
