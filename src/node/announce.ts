@@ -13,6 +13,12 @@ import type { DataPlane } from './data-plane.js'
 
 /** Announcements in flight at start-up: the DHT puts of a large registry are spread out. */
 const STARTUP_CONCURRENCY = 4
+/**
+ * Announcements of newly registered series in flight: each is a DHT query
+ * and a put that every site handles, and hundreds at once (a PACS folder
+ * registered in one go) only make them slower and their timeouts likelier.
+ */
+export const REGISTRATION_ANNOUNCE_CONCURRENCY = 8
 
 export interface AnnounceDeps {
   catalog: SeriesCatalog

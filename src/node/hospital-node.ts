@@ -20,7 +20,8 @@ import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
 import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
 import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
-import { announceAll, announceSeries, type AnnounceDeps } from './announce.js'
+import PQueue from 'p-queue'
+import { announceAll, announceSeries, REGISTRATION_ANNOUNCE_CONCURRENCY, type AnnounceDeps } from './announce.js'
 import { Bootstrapper } from './bootstrap.js'
 import { DeferredAnnouncer } from './announcer.js'
 import type { PublishInput } from '../imaging/prepare.js'
@@ -83,6 +84,8 @@ export class HospitalNode {
   private _dicom?: StandaloneEdge
   private _replicas?: ReplicaManager
   private _similarity?: NodeSimilarity
+  /** Announcements of newly registered series: a few DHT puts at a time, however many series arrive at once. */
+  private readonly registrations = new PQueue({ concurrency: REGISTRATION_ANNOUNCE_CONCURRENCY })
   private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
@@ -398,7 +401,10 @@ export class HospitalNode {
   announce (lfn: string): void {
     const deps = this.announceDeps()
     if (this.state !== 'started' || deps === undefined) return
-    announceSeries(deps, lfn).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
+    this.registrations.add(async () => {
+      if (this.state !== 'started') return
+      await announceSeries(deps, lfn).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
+    }).catch(() => {})
   }
 
   private announceDeps (): AnnounceDeps | undefined {
@@ -453,6 +459,8 @@ export class HospitalNode {
     }
     if (this.state !== 'started') return
     this.state = 'stopping'
+    // Registrations not yet announced stay registered; the next start announces every one.
+    this.registrations.clear()
     await this.closeAll()
     this.state = 'stopped'
     this.log('stopped')
