@@ -13,7 +13,7 @@ import type { StoreHandler } from './connection.js'
 import { resolveDicomOptions, type DicomOptions, type ResolvedDicomOptions } from './constants.js'
 import { retrieveProposal } from './contexts.js'
 import { Status } from './dimse.js'
-import { DicomAbortError, InvalidDicomError, throwIfAborted } from './errors.js'
+import { DicomAbortError, throwIfAborted } from './errors.js'
 import type { Ingestor, IngestResult } from './ingest.js'
 import { encodeFileMeta } from './part10/index.js'
 import type { QueryLevel } from './scp-find.js'
@@ -43,6 +43,8 @@ interface Pooled {
   assoc: DicomAssociation
   listener?: StoredListener
   idleTimer?: NodeJS.Timeout
+  /** Instances of the current C-GET still being stored (acknowledged to the PACS on arrival). */
+  storing: Set<Promise<unknown>>
 }
 
 export class ScuPool {
@@ -89,6 +91,8 @@ export class ScuPool {
       try {
         return await p.assoc.get(SopClass.StudyRootGet, identifier, options)
       } finally {
+        // Sub-operations are acknowledged on arrival: their storing may still run.
+        while (p.storing.size > 0) await Promise.allSettled([...p.storing])
         delete p.listener
       }
     }, options)
@@ -146,7 +150,7 @@ export class ScuPool {
   private async connect (signal?: AbortSignal): Promise<Pooled> {
     this.opening++
     try {
-      const pooled: Pooled = { assoc: undefined as unknown as DicomAssociation }
+      const pooled: Pooled = { assoc: undefined as unknown as DicomAssociation, storing: new Set() }
       const open: Parameters<typeof DicomAssociation.open>[0] = {
         ...this.options,
         host: this.pacs.host,
@@ -182,24 +186,31 @@ export class ScuPool {
     this.waiters.shift()?.()
   }
 
+  /**
+   * C-STORE sub-operations of our C-GETs. A cache fill: the PACS keeps the
+   * master copy, so nothing is flushed (see SliceStore), and each instance is
+   * acknowledged as soon as it has arrived whole, while it is inspected,
+   * renamed into place and registered: the PACS sends the next one meanwhile
+   * instead of waiting for our bookkeeping. Success for the retrieval is what
+   * the listener hears (each instance stored, or its error), never the PACS's
+   * counts: an instance refused after its acknowledgement (not valid DICOM,
+   * disk full) is missing from the retrieval, asked for again on its own,
+   * and fails it with a typed error if it fails again.
+   */
   private storeHandler (p: Pooled): StoreHandler {
     return {
       open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false }),
       complete: async (temp, header) => {
         if (temp === undefined) return { status: Status.OutOfResources, comment: 'cannot create a temporary file' }
-        // A cache fill: the PACS keeps the master copy, so it is not flushed (see SliceStore).
-        const work = this.c.ingestor.ingestTemp(temp, header, { durable: false })
+        const listener = p.listener
+        const work = this.c.ingestor.ingestTemp(temp, header, { durable: false }).then(
+          result => { listener?.(result) },
+          (err: unknown) => { listener?.(err as Error) }
+        )
         this.inflight.add(work)
-        work.finally(() => this.inflight.delete(work)).catch(() => {})
-        try {
-          const result = await work
-          p.listener?.(result)
-          return { status: Status.Success }
-        } catch (err) {
-          p.listener?.(err as Error)
-          if (err instanceof InvalidDicomError) return { status: err.status, comment: err.message }
-          return { status: Status.OutOfResources, comment: 'storage failure' }
-        }
+        p.storing.add(work)
+        work.finally(() => { this.inflight.delete(work); p.storing.delete(work) }).catch(() => {})
+        return { status: Status.Success }
       }
     }
   }

@@ -90,6 +90,27 @@ describe('node against Orthanc', () => {
     expect(again.series.version).toBe(1)
   })
 
+  it('an instance refused after the PACS had its acknowledgement fails the retrieval with a typed error, and leaves nothing', async () => {
+    // A node whose slice store takes nothing this large: each instance is acknowledged on arrival, then refused.
+    const small = await openDicomEdge({
+      dir: join(tmp.path, 'small-node'),
+      port: await freePort(),
+      pacs: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort },
+      options: { maxInstanceBytes: 4096 }
+    })
+    try {
+      const err = await retrieveSeries({ pool: small.pool as ScuPool, registry: small.registry }, series.get.meta.studyInstanceUID, series.get.meta.seriesInstanceUID).catch(e => e)
+      expect(err.name).toBe('DicomStatusError')
+      expect(err.message).toMatch(/10 of 10 instances failed/)
+      expect(await small.store.list()).toEqual([])
+      expect(await small.store.temps()).toEqual([])
+      const lfn = small.registry.lfnOf(series.get.meta.seriesInstanceUID)
+      expect((await small.registry.instances(lfn)).filter(i => i.file !== undefined)).toEqual([])
+    } finally {
+      await small.close()
+    }
+  })
+
   it('retrieves a series by C-MOVE to its own SCP and registers it', async () => {
     const r = await retrieveSeries(deps(), series.move.meta.studyInstanceUID, series.move.meta.seriesInstanceUID, { method: 'move' })
     expect(r).toMatchObject({ completed: 10, failed: 0 })
