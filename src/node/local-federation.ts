@@ -2,13 +2,17 @@
  * A federation of N hospital nodes on 127.0.0.1 in one process, each with its
  * own data directory, identity and free port: the README's main job, the
  * simulator's base and the integration tests' fixture. Hospital 1 is the
- * bootstrap peer of the others; everyone is a member.
+ * bootstrap peer of the others; everyone is a member. Returns once every
+ * node's DHT routing table holds every other node (or after 30 s; callers
+ * that must know check `waitForRoutingTables` themselves): a node that has
+ * only met the bootstrap peer cannot reach the others yet.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PeerId } from '@libp2p/interface'
 import { IDENTITY_FILE_NAME } from '../config/defaults.js'
 import { loadConfig, type ConfigOverride } from '../config/load.js'
+import { waitForRoutingTables } from './discovery.js'
 import { createHospitalNode, type HospitalNode, type HospitalNodeOptions } from './hospital-node.js'
 import { loadOrCreateIdentity } from './identity.js'
 
@@ -66,6 +70,7 @@ export async function startLocalFederation (init: LocalFederationInit): Promise<
       await node.start()
       if (i === 0) bootstrap = [node.getMultiaddrs()[0]?.toString() ?? '']
     }
+    await waitForRoutingTables(nodes, init.signal === undefined ? {} : { signal: init.signal })
     return { nodes, stop }
   } catch (err) {
     await stop()
