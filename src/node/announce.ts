@@ -8,6 +8,7 @@
 import { createHash } from 'node:crypto'
 import type { Logger } from '@libp2p/interface'
 import PQueue from 'p-queue'
+import { waitForQuiet } from './quiet.js'
 import type { SeriesCatalog } from '../imaging/types.js'
 import type { DataPlane } from './data-plane.js'
 
@@ -68,5 +69,114 @@ export function announceAll (deps: AnnounceDeps, list: () => Promise<string[]>):
       await run
       await queue.onIdle()
     }
+  }
+}
+
+export interface AnnouncerInit<T> {
+  publish: (input: T) => Promise<void>
+  /** True while the node is serving (foreground work). */
+  busy: () => boolean
+  log: Logger
+  quietMs?: number
+  maxDelayMs?: number
+  /** How often the waiting announcer looks again. */
+  pollMs?: number
+}
+
+export const ANNOUNCE_QUIET_MS = 1_000
+export const ANNOUNCE_MAX_DELAY_MS = 60_000
+const POLL_MS = 100
+
+interface Pending<T> { input: T, since: number, done: Promise<void>, resolve: () => void }
+
+/**
+ * Updates of LFN records that can wait for a quiet moment.
+ *
+ * When a master prepares an image of an LFN that is already announced (so
+ * already locatable), the new record only adds the content id, and with it
+ * a provider record for the master: what lets replicas join and `locate`
+ * show the content. The requester that asked for the image is served
+ * without it. Each announcement costs two DHT queries, and every site
+ * handles their messages; at a busy moment (a site serving images) that is
+ * a quarter of a hospital node's CPU in a six-site federation, taken from
+ * the images being served. So such updates wait until the node has served
+ * no image, chunk or key for `quietMs`, or at most `maxDelayMs` under
+ * sustained load, then go out one at a time, oldest first. Updates of the
+ * same LFN coalesce: only the newest is announced. A failure is logged and
+ * left to the next preparation or the republisher, as before.
+ */
+export class DeferredAnnouncer<T extends { lfn: string }> {
+  /** Oldest first (a Map keeps insertion order; an update keeps its place). */
+  private readonly pending = new Map<string, Pending<T>>()
+  private draining?: Promise<void>
+  private readonly controller = new AbortController()
+
+  constructor (private readonly init: AnnouncerInit<T>) {}
+
+  /** Announcements waiting now. */
+  get size (): number { return this.pending.size }
+
+  /** Queues an update; resolves once it is announced (or given up at stop). Never rejects. */
+  async add (input: T): Promise<void> {
+    if (this.controller.signal.aborted) return
+    const waiting = this.pending.get(input.lfn)
+    if (waiting !== undefined) {
+      waiting.input = input
+      return await waiting.done
+    }
+    let settle!: () => void
+    const done = new Promise<void>(resolve => { settle = resolve })
+    this.pending.set(input.lfn, { input, since: Date.now(), done, resolve: settle })
+    this.draining ??= this.drain()
+    return await done
+  }
+
+  /** Drops what still waits (the LFN stays locatable by its earlier record). */
+  stop (): void {
+    this.controller.abort()
+    if (this.pending.size > 0) this.init.log('%d LFN record update(s) not announced before stop', this.pending.size)
+    for (const p of this.pending.values()) p.resolve()
+    this.pending.clear()
+  }
+
+  /**
+   * Waits for quiet (the preparation that queued the first update was
+   * foreground work, so the quiet counts from now) or for the oldest
+   * update's deadline, then announces oldest first while the node stays
+   * idle; busy again, it waits again.
+   */
+  private async drain (): Promise<void> {
+    const { init } = this
+    let quiet = false
+    try {
+      for (let oldest = this.first(); oldest !== undefined; oldest = this.first()) {
+        if (!quiet) {
+          await waitForQuiet({
+            busy: init.busy,
+            quietMs: init.quietMs ?? ANNOUNCE_QUIET_MS,
+            until: oldest.since + (init.maxDelayMs ?? ANNOUNCE_MAX_DELAY_MS),
+            pollMs: init.pollMs ?? POLL_MS,
+            signal: this.controller.signal
+          })
+        }
+        const next = this.first()
+        if (next === undefined) return
+        this.pending.delete(next.input.lfn)
+        await init.publish(next.input).catch((err: unknown) => {
+          init.log('announcing %s failed for now: %s', next.input.lfn, (err as Error).name)
+        })
+        next.resolve()
+        quiet = !init.busy()
+      }
+    } catch {
+      // Stopped while waiting: stop() has settled what waits.
+    } finally {
+      // Cleared before this drain settles, so an update added from now on starts the next one.
+      this.draining = undefined
+    }
+  }
+
+  private first (): Pending<T> | undefined {
+    return this.pending.values().next().value
   }
 }

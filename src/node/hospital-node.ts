@@ -23,9 +23,9 @@ import { federationAdmission, staticMembers, type AdmissionStats, type MemberDir
 import PQueue from 'p-queue'
 import { announceAll, announceSeries, REGISTRATION_ANNOUNCE_CONCURRENCY, type AnnounceDeps } from './announce.js'
 import { Bootstrapper } from './bootstrap.js'
-import { DeferredAnnouncer } from './announcer.js'
+import { DeferredAnnouncer } from './announce.js'
 import type { PublishInput } from '../imaging/prepare.js'
-import { ROUTING_CHECK_MS, ROUTING_IDENTIFY_TIMEOUT_MS, RoutingKeeper } from './routing-keeper.js'
+import { startRoutingKeeper } from './routing-keeper.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
@@ -340,16 +340,7 @@ export class HospitalNode {
     bootstrapper.start()
     this.closers.push(() => { bootstrapper.stop() })
 
-    // kad-dht's routing table class (its public type only has `size`): a lookup by peer.
-    const routingTable = (libp2p.services.dht as unknown as { routingTable: { find?: (peer: PeerId) => Promise<PeerId | undefined> } }).routingTable
-    const keeper = new RoutingKeeper({
-      connections: () => libp2p.getConnections(),
-      inTable: async (peer) => routingTable.find === undefined || (await routingTable.find(peer)) !== undefined,
-      isMember: peer => this.roles.isMember(peer),
-      identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
-      log: this.logger.forComponent('dm2:routing')
-    }, { intervalMs: ROUTING_CHECK_MS, timeoutMs: ROUTING_IDENTIFY_TIMEOUT_MS })
-    keeper.start()
+    const keeper = startRoutingKeeper(libp2p, peer => this.roles.isMember(peer), this.logger.forComponent('dm2:routing'))
     this.closers.push(async () => { await keeper.stop() })
 
     const replication = startReplication({

@@ -73,3 +73,27 @@ export class RoutingKeeper {
     return identified
   }
 }
+
+/** What the keeper uses of a node's libp2p. */
+export interface KeeperLibp2p {
+  getConnections: () => Connection[]
+  services: {
+    dht: unknown
+    identify: { identify: (connection: Connection, options: { signal: AbortSignal }) => Promise<unknown> }
+  }
+}
+
+/** A started keeper over a node's libp2p, checking every ROUTING_CHECK_MS. */
+export function startRoutingKeeper (libp2p: KeeperLibp2p, isMember: (peer: string) => boolean, log: Logger): RoutingKeeper {
+  // kad-dht's routing table class (its public type only has `size`): a lookup by peer.
+  const table = (libp2p.services.dht as { routingTable?: { find?: (peer: PeerId) => Promise<PeerId | undefined> } }).routingTable
+  const keeper = new RoutingKeeper({
+    connections: () => libp2p.getConnections(),
+    inTable: async (peer) => table?.find === undefined || (await table.find(peer)) !== undefined,
+    isMember,
+    identify: async (connection, options) => await libp2p.services.identify.identify(connection, options),
+    log
+  }, { intervalMs: ROUTING_CHECK_MS, timeoutMs: ROUTING_IDENTIFY_TIMEOUT_MS })
+  keeper.start()
+  return keeper
+}

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest'
 import { logger } from '@libp2p/logger'
-import { DeferredAnnouncer } from '../../src/node/announcer.js'
+import { DeferredAnnouncer } from '../../src/node/announce.js'
 
 interface Input { lfn: string, n: number }
 const log = logger('test:announcer')

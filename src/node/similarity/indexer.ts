@@ -11,11 +11,11 @@
  * start-up, every registered series not indexed at its current version.
  */
 import { readFile } from 'node:fs/promises'
-import { setTimeout as sleep } from 'node:timers/promises'
 import type { Logger } from '@libp2p/interface'
 import { assembleVolume, type SliceSource } from '../../assembly/index.js'
 import type { SeriesCatalog, SliceProvider } from '../../imaging/types.js'
 import { extractFeatures, type ExtractOptions } from '../../similarity/index.js'
+import { waitForQuiet } from '../quiet.js'
 import type { FeatureIndex } from './feature-index.js'
 
 /**
@@ -121,17 +121,15 @@ export class FeatureIndexer {
   private async whenQuiet (signal: AbortSignal): Promise<void> {
     const busy = this.init.busy
     if (busy === undefined) return
-    const deadline = Date.now() + (this.init.maxDeferMs ?? DEFAULT_MAX_DEFER_MS)
-    const quietMs = this.init.quietMs ?? QUIET_MS
-    let quietSince = busy() ? undefined : Date.now()
-    while (Date.now() < deadline) {
+    await waitForQuiet({
+      busy,
+      quietMs: this.init.quietMs ?? QUIET_MS,
+      until: Date.now() + (this.init.maxDeferMs ?? DEFAULT_MAX_DEFER_MS),
+      pollMs: QUIET_POLL_MS,
       // An on-demand job waits behind this one: it runs now rather than keep it waiting.
-      if ([...this.queued.keys()].some(k => k.startsWith('f:'))) return
-      if (busy()) quietSince = undefined
-      else quietSince ??= Date.now()
-      if (quietSince !== undefined && Date.now() - quietSince >= quietMs) return
-      await sleep(QUIET_POLL_MS, undefined, { signal })
-    }
+      enough: () => [...this.queued.keys()].some(k => k.startsWith('f:')),
+      signal
+    })
   }
 
   private async indexOne (lfn: string, fetch: boolean): Promise<IndexOutcome> {

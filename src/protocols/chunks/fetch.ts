@@ -135,7 +135,6 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
             expected: new Map(batch.map(i => [i, ids.get(i) as Uint8Array])),
             stallMs: options.stallMs ?? STALL_TIMEOUT_MS,
             signal,
-
             onChunk: async (index, bytes) => {
               await sink.put(index, bytes)
               done.add(index)
