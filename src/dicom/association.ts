@@ -9,7 +9,7 @@ import { connect } from 'node:net'
 import { MAX_INBOUND_PDU_BYTES, RELEASE_TIMEOUT_MS } from './constants.js'
 import { DimseConnection, type StoreHandler } from './connection.js'
 import type { Proposal } from './contexts.js'
-import { dimse, isPending, isSuccess, Status, type Request, type Response } from './dimse.js'
+import { dimse, fastCommand, isPending, isSuccess, Status, type Request, type Response } from './dimse.js'
 import {
   AssociationAbortedError, AssociationRejectedError, DicomNetworkError, DicomStatusError,
   DicomTimeoutError, NoPresentationContextError, throwIfAborted
@@ -121,13 +121,13 @@ export class DicomAssociation {
   get closed (): Promise<void> { return this.conn.closed }
 
   async echo (options: RequestOptions = {}): Promise<void> {
-    const response = await this.run(new dimse.requests.CEchoRequest(), 'C-ECHO', options)
+    const response = await this.run(fastCommand(new dimse.requests.CEchoRequest()), 'C-ECHO', options)
     if (response.getStatus() !== Status.Success) throw new DicomStatusError('C-ECHO', response.getStatus())
   }
 
   /** C-FIND; resolves with every matching identifier (dcmjs naturalized). */
   async find (model: string, identifier: Identifier, options: RequestOptions = {}): Promise<Identifier[]> {
-    const req = new dimse.requests.CFindRequest()
+    const req = fastCommand(new dimse.requests.CFindRequest())
     req.setAffectedSopClassUid(model)
     req.setDataset(new dimse.Dataset(identifier))
     const results: Identifier[] = []
@@ -141,7 +141,7 @@ export class DicomAssociation {
 
   /** C-GET: instances arrive as C-STORE sub-operations on this association (to `store`). */
   async get (model: string, identifier: Identifier, options: RetrieveOptions = {}): Promise<RetrieveCounts> {
-    const req = new dimse.requests.CGetRequest()
+    const req = fastCommand(new dimse.requests.CGetRequest())
     req.setAffectedSopClassUid(model)
     req.setDataset(new dimse.Dataset(identifier))
     return await this.retrieve(req, 'C-GET', options)
@@ -149,7 +149,7 @@ export class DicomAssociation {
 
   /** C-MOVE to `destination` (an AE title the peer knows). */
   async move (model: string, destination: string, identifier: Identifier, options: RetrieveOptions = {}): Promise<RetrieveCounts> {
-    const req = new dimse.requests.CMoveRequest()
+    const req = fastCommand(new dimse.requests.CMoveRequest())
     req.setAffectedSopClassUid(model)
     req.setDataset(new dimse.Dataset(identifier))
     req.getCommandDataset().setElement('MoveDestination', destination)

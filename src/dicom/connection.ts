@@ -10,8 +10,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
-import { fastCommand } from './command.js'
-import { dimse, Status, type Association, type NetworkInternals, type PresentationContext, type Request, type Response } from './dimse.js'
+import { dimse, fastCommand, Status, type Association, type NetworkInternals, type PresentationContext, type Request, type Response } from './dimse.js'
 import { MAX_INBOUND_PDU_BYTES } from './constants.js'
 import { PduFramer } from './socket.js'
 import type { TempFile } from './temp-file.js'

@@ -6,6 +6,7 @@
  */
 import { createRequire } from 'node:module'
 import type * as DcmjsDimse from 'dcmjs-dimse'
+import { decodeCommand, encodeCommand } from './command.js'
 import { MAX_INBOUND_PDU_BYTES } from './constants.js'
 import { IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION } from './part10/meta.js'
 
@@ -18,6 +19,31 @@ dimse.Implementation.setImplementationVersion(IMPLEMENTATION_VERSION)
 // Process-wide ceiling of the PDU length we advertise; each association sets
 // its own below it (PS3.8 Annex D.1).
 dimse.Implementation.setMaxPduLength(MAX_INBOUND_PDU_BYTES - 6)
+
+/** Implicit VR Little Endian, the transfer syntax of every command set (PS3.7 §6.3.1). */
+const IMPLICIT_VR_LE = '1.2.840.10008.1.2'
+
+type ElementsReader = (this: unknown, buffer: Buffer, transferSyntaxUid: string, readOptions?: unknown) => Record<string, unknown>
+const datasetPrototype = dimse.Dataset.prototype as unknown as { _fromElementsBuffer: ElementsReader }
+const readElements = datasetPrototype._fromElementsBuffer
+// Command sets received are parsed directly (see command.ts); any other
+// buffer, or a command the direct decoder does not know, goes to dcmjs.
+datasetPrototype._fromElementsBuffer = function (buffer, transferSyntaxUid, readOptions) {
+  return (transferSyntaxUid === IMPLICIT_VR_LE ? decodeCommand(buffer) : undefined) ?? readElements.call(this, buffer, transferSyntaxUid, readOptions)
+}
+
+/** A command dataset that encodes itself directly (see command.ts). */
+export class CommandDataset extends dimse.Dataset {
+  override getDenaturalizedCommandDataset (writeOptions?: Record<string, unknown>): Buffer {
+    return encodeCommand(this.getElements()) ?? super.getDenaturalizedCommandDataset(writeOptions)
+  }
+}
+
+/** Switches a request or response to the direct encoder, keeping its elements. */
+export function fastCommand<T extends { getCommandDataset: () => InstanceType<typeof dimse.Dataset>, setCommandDataset: (d: InstanceType<typeof dimse.Dataset>) => void }> (command: T): T {
+  command.setCommandDataset(new CommandDataset(command.getCommandDataset().getElements()))
+  return command
+}
 
 export type Dataset = DcmjsDimse.Dataset
 export type Association = DcmjsDimse.association.Association

@@ -8,8 +8,7 @@
  * memory while it is sent (dcmjs-dimse writes PDUs from one buffer).
  */
 import { readFile } from 'node:fs/promises'
-import { fastCommand } from './command.js'
-import { dimse, type CStoreRequest } from './dimse.js'
+import { dimse, fastCommand, type CStoreRequest } from './dimse.js'
 import { NoPresentationContextError } from './errors.js'
 import type { DimseConnection } from './connection.js'
 import { BufferSource, readFileMeta } from './part10/index.js'

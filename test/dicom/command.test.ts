@@ -1,6 +1,15 @@
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { encodeCommand, fastCommand } from '../../src/dicom/command.js'
-import { dimse } from '../../src/dicom/dimse.js'
+import { decodeCommand, encodeCommand } from '../../src/dicom/command.js'
+import { dimse, fastCommand } from '../../src/dicom/dimse.js'
+
+/** dcmjs's own reader, bypassing the direct decoder that dimse.ts installs. */
+function dcmjsRead (bytes: Buffer): Record<string, unknown> {
+  // A leading element outside group 0000 sends the buffer to dcmjs; drop it from the result.
+  const prefix = Buffer.from([0x08, 0x00, 0x16, 0x00, 0x02, 0x00, 0x00, 0x00, 0x31, 0x00])
+  const { SOPClassUID: _, ...rest } = new dimse.Dataset(Buffer.concat([prefix, bytes])).getElements()
+  return rest
+}
 
 describe('DIMSE command encoding', () => {
   it('writes exactly what dcmjs-dimse writes, for requests and responses', () => {
@@ -24,5 +33,60 @@ describe('DIMSE command encoding', () => {
     const rsp = fastCommand(dimse.responses.CEchoResponse.fromRequest(new dimse.requests.CEchoRequest()))
     rsp.getCommandDataset().setElement('OffendingElement', [0x00100010] as unknown as string)
     expect(rsp.getCommandDataset().getDenaturalizedCommandDataset().length).toBeGreaterThan(12)
+  })
+})
+
+describe('DIMSE command decoding', () => {
+  const uid = fc.stringMatching(/^[12](\.[1-9]\d{0,8}){1,6}$/)
+  const ae = fc.stringMatching(/^[A-Z][A-Z0-9_]{0,15}$/)
+  const us = fc.integer({ min: 0, max: 0xffff })
+  const command = fc.record({
+    AffectedSOPClassUID: uid,
+    CommandField: fc.constantFrom(0x0001, 0x8001, 0x0010, 0x8010, 0x0020, 0x8020, 0x0021, 0x8021, 0x0030, 0x8030),
+    MessageID: us,
+    MessageIDBeingRespondedTo: us,
+    Priority: fc.constantFrom(0, 1, 2),
+    CommandDataSetType: fc.constantFrom(0x0101, 0x0102),
+    Status: us,
+    ErrorComment: fc.stringMatching(/^[A-Za-z0-9:(), ]{0,40}$/),
+    AffectedSOPInstanceUID: uid,
+    MoveDestination: ae,
+    NumberOfRemainingSuboperations: us,
+    NumberOfCompletedSuboperations: us,
+    NumberOfFailedSuboperations: us,
+    NumberOfWarningSuboperations: us,
+    MoveOriginatorApplicationEntityTitle: ae,
+    MoveOriginatorMessageID: us
+  }, { requiredKeys: ['CommandField', 'CommandDataSetType'] })
+
+  it('reads every command in its table exactly as dcmjs-dimse reads it', () => {
+    fc.assert(fc.property(command, (elements) => {
+      const bytes = encodeCommand(elements) as Buffer
+      expect(decodeCommand(bytes)).toEqual(dcmjsRead(bytes))
+    }), { numRuns: 300 })
+  })
+
+  it('is what dcmjs-dimse now uses for received commands, and round-trips', () => {
+    const rsp = fastCommand(dimse.responses.CGetResponse.fromRequest(new dimse.requests.CGetRequest()))
+    rsp.setStatus(0xff00)
+    rsp.getCommandDataset().setElement('NumberOfRemainingSuboperations', 31 as unknown as string)
+    const bytes = rsp.getCommandDataset().getDenaturalizedCommandDataset()
+    const elements = new dimse.Dataset(bytes).getElements()
+    expect(elements).toEqual(decodeCommand(bytes))
+    expect(elements.NumberOfRemainingSuboperations).toBe(31)
+    expect(elements.CommandGroupLength).toBe(bytes.length - 12)
+  })
+
+  it('leaves anything it does not know to dcmjs: other groups, unknown elements, odd lengths, truncation', () => {
+    const ok = encodeCommand({ CommandField: 0x8001, Status: 0 }) as Buffer
+    expect(decodeCommand(ok)).toBeDefined()
+    const offending = Buffer.from([0x00, 0x00, 0x01, 0x09, 0x04, 0x00, 0x00, 0x00, 0x10, 0x00, 0x10, 0x00])
+    expect(decodeCommand(Buffer.concat([ok, offending]))).toBeUndefined()
+    expect(decodeCommand(ok.subarray(0, ok.length - 1))).toBeUndefined()
+    const shortUs = Buffer.from(ok)
+    shortUs.writeUInt32LE(3, 12 + 4) // CommandField claims 3 bytes
+    expect(decodeCommand(shortUs)).toBeUndefined()
+    expect(decodeCommand(Buffer.from([0x08, 0x00, 0x16, 0x00, 0x00, 0x00, 0x00, 0x00]))).toBeUndefined()
+    expect(decodeCommand(Buffer.alloc(4))).toBeUndefined()
   })
 })
