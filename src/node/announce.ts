@@ -72,6 +72,30 @@ export function announceAll (deps: AnnounceDeps, list: () => Promise<string[]>):
   }
 }
 
+/**
+ * Announcements of newly registered series: a few DHT puts at a time,
+ * however many series arrive at once. Failures are logged: the republisher
+ * and the next registration try again. `clear()` drops what has not started
+ * (the series stay registered; the next start announces every one).
+ */
+export class RegistrationAnnouncer {
+  private readonly queue = new PQueue({ concurrency: REGISTRATION_ANNOUNCE_CONCURRENCY })
+
+  /** `deps()` is undefined while the node is not running; nothing is announced then. */
+  constructor (private readonly deps: () => AnnounceDeps | undefined) {}
+
+  add (lfn: string): void {
+    if (this.deps() === undefined) return
+    this.queue.add(async () => {
+      const deps = this.deps()
+      if (deps === undefined) return
+      await announceSeries(deps, lfn).catch((err: unknown) => { deps.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
+    }).catch(() => {})
+  }
+
+  clear (): void { this.queue.clear() }
+}
+
 export interface AnnouncerInit<T> {
   publish: (input: T) => Promise<void>
   /** True while the node is serving (foreground work). */

@@ -29,7 +29,7 @@ import {
   accessControl, decodeAuthorization, hashArguments, peekRecordId, RevocationStore, SAC_RECORD,
   type AccessControl, type AccessRequest, type Decision, type ResourceDescriptor
 } from '../sac/index.js'
-import type { NodeDatabase } from './hospital-node.js'
+import type { NodeDatabase } from './database.js'
 import type { DataPlaneServices } from './libp2p.js'
 
 export interface DataPlaneInit {

@@ -1,31 +1,26 @@
 /**
- * A hospital node: identity, database and libp2p, started and stopped in
- * order. `stop()` may be called at any time, including during `start()`:
- * whatever was opened so far is closed, in reverse order.
+ * A hospital node, started in order: identity, database, the DICOM edge,
+ * the data plane, similarity, the network (network.ts), replication and the
+ * control channel (node-control.ts). `stop()` may be called at any time,
+ * including during `start()`: whatever was opened so far is closed, in
+ * reverse order.
  */
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Level } from 'level'
 import type { ComponentLogger, Logger, PeerId } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
-import {
-  CONTROL_SOCKET_NAME, DATABASE_DIR_NAME, DEFAULT_BOOTSTRAP_RETRY_MAX_MS, DEFAULT_BOOTSTRAP_RETRY_MS, IDENTITY_FILE_NAME
-} from '../config/defaults.js'
+import { IDENTITY_FILE_NAME } from '../config/defaults.js'
 import type { HospitalConfig } from '../config/load.js'
-import { auditControlHandlers } from '../audit/index.js'
-import { ControlServer, type ControlHandler } from '../control/index.js'
-import { revocationControlHandlers } from '../protocols/revocations/index.js'
-import { Localization, RecordValidator } from '../dht/index.js'
+import type { ControlHandler } from '../control/index.js'
+import type { Localization } from '../dht/index.js'
 import type { SeriesCatalog, SliceProvider } from '../imaging/types.js'
-import { openRevocation, signerFromSeed, type ResourceDescriptor, type RevocationStore, type SeededSigner } from '../sac/index.js'
+import { signerFromSeed, type ResourceDescriptor, type SeededSigner } from '../sac/index.js'
 import { hospitalLogger } from '../log/index.js'
-import { federationAdmission, staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
-import PQueue from 'p-queue'
-import { announceAll, announceSeries, REGISTRATION_ANNOUNCE_CONCURRENCY, type AnnounceDeps } from './announce.js'
-import { Bootstrapper } from './bootstrap.js'
-import { DeferredAnnouncer } from './announce.js'
+import { staticMembers, type AdmissionStats, type MemberDirectory } from './admission.js'
+import { announceAll, DeferredAnnouncer, RegistrationAnnouncer, type AnnounceDeps } from './announce.js'
 import type { PublishInput } from '../imaging/prepare.js'
-import { startRoutingKeeper } from './routing-keeper.js'
+import { servingData, startNetwork } from './network.js'
+import { nodeStatus, startNodeControl } from './node-control.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
 import { registryRecords } from './query-records.js'
@@ -34,20 +29,14 @@ import { loadRoster, SiteRoles } from './roles.js'
 import { NodeSimilarity, type SimilarityOptions } from './similarity/index.js'
 import type { ReplicaManager } from '../replicas/index.js'
 import { openStandaloneEdge, type StandaloneEdge } from '../dicom/standalone.js'
-import { DataDirInUseError, NodeNotStartedError, StartAbortedError } from './errors.js'
+import { openNodeDatabase, type NodeDatabase } from './database.js'
+import { NodeNotStartedError, StartAbortedError } from './errors.js'
 import { loadOrCreateIdentity, type Identity } from './identity.js'
-import { buildLibp2p, type HospitalLibp2p } from './libp2p.js'
-import { CHUNKS_PROTOCOL } from '../protocols/chunks/constants.js'
-import { IMAGE_PROTOCOL } from '../protocols/image/index.js'
-import { KEYS_PROTOCOL } from '../protocols/keys/index.js'
-
-/** Streams that carry image data: while one is open, background indexing waits. */
-const DATA_PROTOCOLS = new Set([CHUNKS_PROTOCOL, IMAGE_PROTOCOL, KEYS_PROTOCOL])
+import type { HospitalLibp2p } from './libp2p.js'
 
 export type NodeState = 'stopped' | 'starting' | 'started' | 'stopping'
 
-/** The node's LevelDB; modules take sublevels of it. */
-export type NodeDatabase = Level<string, Uint8Array>
+export type { NodeDatabase } from './database.js'
 
 export interface HospitalNodeOptions {
   /** The series this site is master of (default: the registry). */
@@ -84,8 +73,8 @@ export class HospitalNode {
   private _dicom?: StandaloneEdge
   private _replicas?: ReplicaManager
   private _similarity?: NodeSimilarity
-  /** Announcements of newly registered series: a few DHT puts at a time, however many series arrive at once. */
-  private readonly registrations = new PQueue({ concurrency: REGISTRATION_ANNOUNCE_CONCURRENCY })
+  /** Announcements of newly registered series (a few DHT puts at a time). */
+  private readonly registrations = new RegistrationAnnouncer(() => this.state === 'started' ? this.announceDeps() : undefined)
   private readonly options: HospitalNodeOptions
   /** Commands of the local control channel; modules add theirs. */
   readonly controlHandlers: Record<string, ControlHandler> = {}
@@ -214,15 +203,7 @@ export class HospitalNode {
     if (this.identity.created) this.log('created identity %p', this.identity.peerId)
     checkpoint()
 
-    const db: NodeDatabase = new Level(join(config.dataDir, DATABASE_DIR_NAME), { valueEncoding: 'view' })
-    try {
-      await db.open()
-    } catch (err) {
-      if ((err as { cause?: { code?: string } }).cause?.code === 'LEVEL_LOCKED') {
-        throw new DataDirInUseError(config.dataDir)
-      }
-      throw err
-    }
+    const db = await openNodeDatabase(config.dataDir)
     this._db = db
     this.closers.push(async () => { await db.close(); this._db = undefined })
     checkpoint()
@@ -242,7 +223,7 @@ export class HospitalNode {
     checkpoint()
 
     // Foreground work: an image, chunk or key stream open (background jobs wait for it to end).
-    const serving = (): boolean => this._libp2p?.getConnections().some(c => c.streams.some(st => st.protocol !== undefined && DATA_PROTOCOLS.has(st.protocol))) ?? false
+    const serving = (): boolean => servingData(this._libp2p)
     const updates = new DeferredAnnouncer<PublishInput>({
       publish: async (input) => { await this.localization.publishLfn(input) },
       busy: serving,
@@ -299,49 +280,24 @@ export class HospitalNode {
     this.closers.push(async () => { await similarity.close(); this._similarity = undefined })
     checkpoint()
 
-    const admission = federationAdmission(this.members, this.logger.forComponent('dm2:admission'))
-    this._admission = admission.stats
-    const validator = new RecordValidator({
+    // Closers run last first: these references go once the network below has stopped.
+    this.closers.push(() => { this._libp2p = undefined; this._localization = undefined })
+    const network = await startNetwork({
+      config,
+      privateKey: this.identity.privateKey,
       members: this.members,
-      versions: db.sublevel<string, Uint8Array>('dht-versions', { valueEncoding: 'view' })
+      isMember: peer => this.roles.isMember(peer),
+      db,
+      dataPlane,
+      similarity,
+      logger: this.logger,
+      onClose: close => { this.closers.push(close) },
+      checkpoint,
+      built: libp2p => { this._libp2p = libp2p }
     })
-    const libp2p = await buildLibp2p({
-      records: validator,
-      dataPlane: dataPlane.services(),
-      similarity: similarity.services(),
-      privateKey: this.identity.privateKey,
-      listen: config.listen,
-      announce: config.announce,
-      gater: admission.gater,
-      logger: this.logger
-    })
-    this._libp2p = libp2p
-    this.closers.push(async () => { await libp2p.stop(); this._libp2p = undefined })
-    await libp2p.start()
-    checkpoint()
-
-    const localization = new Localization({
-      dht: libp2p.services.dht,
-      privateKey: this.identity.privateKey,
-      peerId: libp2p.peerId,
-      validator,
-      log: this.logger.forComponent('dm2:dht')
-    })
-    localization.start()
+    const { libp2p, localization } = network
+    this._admission = network.admission
     this._localization = localization
-    this.closers.push(() => { localization.stop(); this._localization = undefined })
-
-    const bootstrapper = new Bootstrapper({
-      dial: async (addr, options) => await libp2p.dial(addr, options),
-      isConnected: (peerId) => libp2p.getConnections(peerId).length > 0,
-      events: libp2p,
-      log: this.logger.forComponent('dm2:bootstrap')
-    }, { peers: config.bootstrap, retryMs: DEFAULT_BOOTSTRAP_RETRY_MS, retryMaxMs: DEFAULT_BOOTSTRAP_RETRY_MAX_MS })
-    bootstrapper.start()
-    this.closers.push(() => { bootstrapper.stop() })
-
-    const keeper = startRoutingKeeper(libp2p, peer => this.roles.isMember(peer), this.logger.forComponent('dm2:routing'))
-    this.closers.push(async () => { await keeper.stop() })
 
     const replication = startReplication({
       peerId: libp2p.peerId,
@@ -360,43 +316,26 @@ export class HospitalNode {
     this._replicas = replication.manager
     this.closers.push(async () => { await replication.stop(); this._replicas = undefined })
 
-    this.controlHandlers.status = async () => this.statusReport()
-    Object.assign(this.controlHandlers,
-      auditControlHandlers(dataPlane.audit),
-      revocationControlHandlers({
-        // Pushed to connected members now, and stored in the DHT for those away.
-        publish: async (notice) => {
-          const result = await libp2p.services.revocations.publish(notice)
-          await this.localization.publishRevocation(openRevocation(notice).target, notice).catch(() => 0)
-          return result
-        }
-      }, dataPlane.revocations as RevocationStore),
-      similarity.controlHandlers())
-    const control = new ControlServer({
-      socketPath: join(config.dataDir, CONTROL_SOCKET_NAME),
+    const control = await startNodeControl({
+      name: config.name,
+      dataDir: config.dataDir,
+      members: config.members.length,
+      libp2p,
+      localization,
+      dataPlane,
+      similarity,
+      admission: () => this.admission,
       handlers: this.controlHandlers,
-      log: this.logger.forComponent('dm2:control')
+      logger: this.logger
     })
-    await control.start()
     this.closers.push(async () => { await control.stop() })
     similarity.start()
 
     this.log('started %p on %s', libp2p.peerId, libp2p.getMultiaddrs().map(a => a.toString()).join(', '))
   }
 
-  /**
-   * Announces a registered series in the DHT (its master and version; the
-   * content id follows once an image is prepared). Failures are logged: the
-   * republisher and the next registration try again.
-   */
-  announce (lfn: string): void {
-    const deps = this.announceDeps()
-    if (this.state !== 'started' || deps === undefined) return
-    this.registrations.add(async () => {
-      if (this.state !== 'started') return
-      await announceSeries(deps, lfn).catch(err => { this.log('announcing %s failed for now: %s', lfn, (err as Error).name) })
-    }).catch(() => {})
-  }
+  /** Announces a registered series in the DHT (its master and version; the content id follows once prepared). */
+  announce (lfn: string): void { this.registrations.add(lfn) }
 
   private announceDeps (): AnnounceDeps | undefined {
     const catalog = this.options.catalog ?? (this._dicom === undefined ? undefined : registryCatalog(this._dicom))
@@ -406,21 +345,7 @@ export class HospitalNode {
 
   /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
   statusReport (): Record<string, unknown> {
-    const libp2p = this.libp2p
-    const peers = libp2p.getPeers().map(p => p.toString())
-    return {
-      name: this.config.name,
-      peerId: libp2p.peerId.toString(),
-      addresses: libp2p.getMultiaddrs().map(a => a.toString()),
-      peers,
-      members: this.config.members.length,
-      connections: libp2p.getConnections().length,
-      refusedConnections: { ...this.admission },
-      dhtMode: libp2p.services.dht.getMode(),
-      // Cache use per layer (bytes, entries, hits, misses) and the image queue (running, queued, BUSY answers).
-      cache: this.dataPlane.cache.stats(),
-      queue: this.dataPlane.pipeline.stats()
-    }
+    return nodeStatus({ name: this.config.name, members: this.config.members.length, libp2p: this.libp2p, dataPlane: this.dataPlane, admission: () => this.admission })
   }
 
   private async closeAll (): Promise<void> {

@@ -13,7 +13,7 @@ import {
   decodeAuthorization, hashArguments, type AccessRequest, type Decision, type ResourceDescriptor
 } from '../../sac/index.js'
 import { DiagnosisStore, type ExtractOptions } from '../../similarity/index.js'
-import type { NodeDatabase } from '../hospital-node.js'
+import type { NodeDatabase } from '../database.js'
 import type { SimilarityServices } from '../libp2p.js'
 import {
   DEFAULT_SITE_RANK_BATCH, DIAGNOSES_SUBLEVEL, FEATURES_SUBLEVEL, MAX_INDEX_REQUEST_LFNS, QUERY_FEATURES_COMMAND
