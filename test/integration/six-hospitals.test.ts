@@ -224,6 +224,9 @@ describe('six hospitals, a real Orthanc behind hospital A', () => {
     }
     const failures = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map(r => r.reason as Error & { cause?: Error })
     const causes = failures.map(e => `${e.name}/${e.cause?.name ?? ''}`)
+    // Anything but BUSY is shown whole (step, cause and message), so that a failure says what broke.
+    const other = failures.filter(e => e.cause?.name !== 'BusyError').map(e => `${e.name} [${(e as { step?: string }).step ?? ''}]: ${e.message} / ${e.cause?.name ?? ''}: ${e.cause?.message ?? ''}`)
+    expect(other).toEqual([])
     expect(new Set(causes)).toEqual(new Set(['GetImageError/BusyError']))
     const successes = results.filter((r): r is PromiseFulfilledResult<{ lfn: string, bytes: Uint8Array }> => r.status === 'fulfilled')
     expect(successes.length).toBeGreaterThan(0)
