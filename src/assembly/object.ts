@@ -1,7 +1,9 @@
 /**
- * Parsing one Part 10 object (PS3.10 §7.1) with dcmjs: the header alone
- * (stopping before PixelData, so pass 1 never touches pixels) and, later,
- * the PixelData value. Every failure is a typed error naming the source.
+ * Parsing one Part 10 object (PS3.10 §7.1): the header alone (stopping
+ * before PixelData, so pass 1 never touches pixels; a plain single-frame
+ * image through the node's own walker, see walked-header.ts, anything else
+ * through dcmjs) and, later, the PixelData value. Every failure is a typed
+ * error naming the source.
  */
 import { inflateRawSync } from 'node:zlib'
 import { MAX_OBJECT_BYTES } from './constants.js'
@@ -10,11 +12,12 @@ import type { NaturalDataset } from './dcmjs.js'
 import { InvalidDicomError, UnsupportedTransferSyntaxError } from './errors.js'
 import { DEFLATED_TS, classifyTransferSyntax } from './transfer-syntax.js'
 import type { PixelEncoding } from './transfer-syntax.js'
+import { walkedHeader } from './walked-header.js'
 
 const PIXEL_DATA = '7FE00010'
 
 export type HeaderResult =
-  | { kind: 'image', ds: NaturalDataset, transferSyntaxUID: string, encoding: PixelEncoding }
+  | { kind: 'image', ds: NaturalDataset, transferSyntaxUID: string, encoding: PixelEncoding, reader: 'walker' | 'dcmjs' }
   | { kind: 'skipped', reason: string }
 
 function arrayBufferOf (bytes: Uint8Array): ArrayBuffer {
@@ -73,7 +76,7 @@ function checkDeflated (bytes: Uint8Array, bodyStart: number, source: string): v
 }
 
 /** Parses the header; refuses transfer syntaxes we cannot decode before any pixel is read. */
-export function parseHeader (bytes: Uint8Array, source: string): HeaderResult {
+export function parseHeader (bytes: Uint8Array, source: string, options: { reader?: 'auto' | 'dcmjs' } = {}): HeaderResult {
   if (bytes.length > MAX_OBJECT_BYTES) throw new InvalidDicomError(source, `larger than ${MAX_OBJECT_BYTES} bytes`)
   if (!isPart10(bytes)) return { kind: 'skipped', reason: 'not a DICOM Part 10 file' }
   const { ts, bodyStart } = fileMeta(bytes, source)
@@ -81,6 +84,9 @@ export function parseHeader (bytes: Uint8Array, source: string): HeaderResult {
   const cls = classifyTransferSyntax(ts)
   if ('refused' in cls) throw new UnsupportedTransferSyntaxError(source, ts, cls.refused)
   if (ts === DEFLATED_TS) checkDeflated(bytes, bodyStart, source)
+  // A plain single-frame image: the node's own walker (walked-header.ts); anything else: dcmjs.
+  const walked = options.reader === 'dcmjs' ? undefined : walkedHeader(bytes, bodyStart, ts)
+  if (walked !== undefined) return { kind: 'image', ds: walked, transferSyntaxUID: ts, encoding: cls.encoding, reader: 'walker' }
   let file: ReturnType<typeof dcmjs.data.DicomMessage.readFile>
   try {
     file = dcmjs.data.DicomMessage.readFile(arrayBufferOf(bytes), { untilTag: PIXEL_DATA, includeUntilTagValue: false })
@@ -89,7 +95,7 @@ export function parseHeader (bytes: Uint8Array, source: string): HeaderResult {
   }
   if (!(PIXEL_DATA in file.dict)) return { kind: 'skipped', reason: 'no PixelData' }
   delete file.dict[PIXEL_DATA]
-  return { kind: 'image', ds: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict), transferSyntaxUID: ts, encoding: cls.encoding }
+  return { kind: 'image', ds: dcmjs.data.DicomMetaDictionary.naturalizeDataset(file.dict), transferSyntaxUID: ts, encoding: cls.encoding, reader: 'dcmjs' }
 }
 
 /** Declared end of a PixelData element whose tag starts at `o`, or undefined if no plausible header is there. */

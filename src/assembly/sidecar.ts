@@ -63,6 +63,13 @@ const GROUPED: Array<[string, string]> = [
   ['CTReconstructionSequence', 'ConvolutionKernel']
 ]
 
+/** Sequences the sidecar reads inside (a header reader must keep their items). */
+export const SIDECAR_SEQUENCES: readonly string[] = [...new Set(GROUPED.map(([sequence]) => sequence))]
+/** Top-level keywords the sidecar reads. */
+export const SIDECAR_KEYWORDS: readonly string[] = [
+  ...[...TEXT, ...NUMBERS, ...MILLISECONDS].map(([k]) => k), 'EffectiveEchoTime', 'SeriesDescription', 'ProtocolName'
+]
+
 function value (ds: NaturalDataset, key: string): unknown {
   const v = ds[key]
   if (v !== undefined) return v

@@ -63,6 +63,8 @@ export interface WalkLimits {
 
 export interface DatasetScan {
   elements: Map<number, TopElement>
+  /** Tags of the top-level sequences (SQ, or UN of undefined length); their items are walked, not kept. */
+  sequences: Set<number>
   pixelData?: PixelDataInfo
   end: number
 }
@@ -73,6 +75,7 @@ interface Header { tag: number, vr: string, length: number, valueOffset: number 
 
 class Walk {
   elements = new Map<number, TopElement>()
+  sequences = new Set<number>()
   pixelData?: PixelDataInfo
   count = 0
 
@@ -118,6 +121,7 @@ class Walk {
 
   element (h: Header, end: number, syn: Syntax, depth: number): number {
     const top = depth === 0
+    if (top && (h.vr === 'SQ' || (h.vr === 'UN' && h.length === UNDEFINED_LENGTH))) this.sequences.add(h.tag)
     if (h.length === UNDEFINED_LENGTH) {
       if (h.tag === TAG_PIXEL_DATA && top) return this.encapsulated(h, end, syn)
       // An undefined-length UN is a sequence encoded in implicit VR little endian (PS3.5 §6.2.2).
@@ -197,7 +201,7 @@ class Walk {
 export function walkDataset (src: ByteSource, start: number, end: number, syn: Syntax, limits: WalkLimits): DatasetScan {
   const walk = new Walk(src, limits)
   const stop = walk.dataset(start, end, syn, 0, false)
-  const scan: DatasetScan = { elements: walk.elements, end: stop }
+  const scan: DatasetScan = { elements: walk.elements, sequences: walk.sequences, end: stop }
   if (walk.pixelData !== undefined) scan.pixelData = walk.pixelData
   return scan
 }
