@@ -29,8 +29,8 @@
 import { close as closeFd, constants as fsConstants, fstatSync, open as openFd, renameSync } from 'node:fs'
 import { copyFile, mkdir, open, readdir, rm, unlink } from 'node:fs/promises'
 import { randomBytes } from 'node:crypto'
-import { basename, dirname, join, relative, resolve, sep } from 'node:path'
-import { SLICE_DIR, SPARE_FILES, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_SUFFIX } from './constants.js'
+import { dirname, join, relative, resolve, sep } from 'node:path'
+import { SLICE_DIR, SPARE_FILES, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_FOLDERS, TEMP_SUFFIX } from './constants.js'
 import { TempFile } from './temp-file.js'
 
 export { TempFile }
@@ -61,6 +61,7 @@ export class SliceStore {
     this.dir = resolve(init.dir)
     this.slicesDir = join(this.dir, SLICE_DIR)
     this.tempDir = join(this.dir, TEMP_DIR)
+    this.tempFolders = Array.from({ length: TEMP_FOLDERS }, (_, i) => join(this.tempDir, String(i)))
     this.maxInstanceBytes = init.maxInstanceBytes
   }
 
@@ -68,9 +69,24 @@ export class SliceStore {
   async init (): Promise<number> {
     await mkdir(this.slicesDir, { recursive: true, mode: 0o700 })
     await mkdir(this.tempDir, { recursive: true, mode: 0o700 })
-    const stale = (await readdir(this.tempDir)).filter(f => f.endsWith(TEMP_SUFFIX))
-    await Promise.all(stale.map(async f => { await unlink(join(this.tempDir, f)).catch(() => {}) }))
+    for (const folder of this.tempFolders) await mkdir(folder, { recursive: true, mode: 0o700 })
+    // The flat temp folder of earlier versions too.
+    const stale = (await this.tempFiles([this.tempDir, ...this.tempFolders])).map(f => join(this.tempDir, f))
+    await Promise.all(stale.map(async f => { await unlink(f).catch(() => {}) }))
     return stale.length
+  }
+
+  /** The folders temporary files are created in, round robin (see TEMP_FOLDERS). */
+  private readonly tempFolders: string[]
+  private nextFolder = 0
+
+  /** Temporary files in `folders`, relative to the temp folder. */
+  private async tempFiles (folders: string[]): Promise<string[]> {
+    const out: string[] = []
+    for (const folder of folders) {
+      for (const f of await readdir(folder).catch(() => [] as string[])) if (f.endsWith(TEMP_SUFFIX)) out.push(relative(this.tempDir, join(folder, f)))
+    }
+    return out
   }
 
   /**
@@ -79,7 +95,8 @@ export class SliceStore {
    * (a cache fill); a durable one flushes ahead while it is written.
    */
   createTemp (head?: Uint8Array, options: { durable?: boolean } = {}): TempFile {
-    const spare = this.spares.pop()
+    // Oldest first: its folder is the furthest from the one the next spare is created in.
+    const spare = this.spares.shift()
     const syncAheadBytes = this.sync && (options.durable ?? true) ? SYNC_AHEAD_BYTES : 0
     const temp = spare === undefined
       ? new TempFile(this.tempPath(), this.maxInstanceBytes, { syncAheadBytes })
@@ -162,7 +179,9 @@ export class SliceStore {
   }
 
   private tempPath (): string {
-    return join(this.tempDir, randomBytes(12).toString('hex') + TEMP_SUFFIX)
+    const folder = this.tempFolders[this.nextFolder] as string
+    this.nextFolder = (this.nextFolder + 1) % this.tempFolders.length
+    return join(folder, randomBytes(12).toString('hex') + TEMP_SUFFIX)
   }
 
   /**
@@ -210,9 +229,8 @@ export class SliceStore {
 
   /** Names of the temporary files present, the spares aside (tests, diagnostics). */
   async temps (): Promise<string[]> {
-    const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening.keys()].map(p => basename(p)))
-    const names = await readdir(this.tempDir).catch(() => [] as string[])
-    return names.filter(f => f.endsWith(TEMP_SUFFIX) && !spares.has(f))
+    const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening.keys()].map(p => relative(this.tempDir, p)))
+    return (await this.tempFiles([this.tempDir, ...this.tempFolders])).filter(f => !spares.has(f))
   }
 }
 
