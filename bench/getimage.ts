@@ -17,7 +17,13 @@ import '../src/polyfill.js'
  * QUERY_CONCURRENCY queries in flight, for QUERY_SECONDS.
  *
  * Reference: a bare DCMTK `getscu` of the same series from the same Orthanc,
- * in the same round, alternating which goes first. `ratio` = median full-miss
+ * in the same round, alternating which goes first. Every series is uploaded
+ * before the first timed step (Orthanc's work after an upload stays out of
+ * the timings); two warm-up rounds. Steps follow each other without pauses:
+ * on this VM, work after an idle second costs about half as much CPU again
+ * (a C-GET of 32 slices: 76 -> 130 ms of CPU after 1.5 s asleep, 76 when
+ * another process kept a core busy meanwhile), which would time the VM's
+ * wake-up rather than the node. `ratio` = median full-miss
  * getImage ÷ median getscu (goal ≤ 1.5).
  */
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
@@ -37,7 +43,8 @@ import { killAll, runTool } from '../test/dicom/helpers/tools.js'
 import { waitFor } from '../test/helpers/wait.js'
 import { printResult, printTable, round, summarize } from './lib/report.js'
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 6)
+const WARM_UPS = 2
 const SIZE = Number(process.env.BENCH_SIZE ?? 256)
 const SLICES = Number(process.env.BENCH_SLICES ?? 32)
 const HITS = 3
@@ -127,12 +134,17 @@ const breakdown: Record<string, number> = {}
 try {
   if (!(await waitForRoutingTables(fed.nodes))) throw new Error('routing tables not filled')
   // Warm-up: Orthanc, the associations, the libp2p connections, the JIT.
-  const warm = await uploadAndRegister('warm', 'warm')
-  await getscu(warm.study, warm.series, join(root, 'getscu-warm'))
-  await timedGet(warm.lfn, join(root, 'warm.nii'))
+  for (let w = 0; w < WARM_UPS; w++) {
+    const warm = await uploadAndRegister(`warm-${w}`, `warm-${w}`)
+    await getscu(warm.study, warm.series, join(root, `getscu-warm-${w}`))
+    await timedGet(warm.lfn, join(root, `warm-${w}.nii`))
+  }
 
+  // Every series is in Orthanc before the first timed step: Orthanc's work after an upload stays out of the timings.
+  const series = []
+  for (let r = 0; r < ROUNDS; r++) series.push(await uploadAndRegister(`series-${r}`, `bench-${r}`))
   for (let r = 0; r < ROUNDS; r++) {
-    const s = await uploadAndRegister(`series-${r}`, `bench-${r}`)
+    const s = series[r] as Awaited<ReturnType<typeof uploadAndRegister>>
     seriesBytes = s.bytes
     // Uncompressed, as getscu's files are: a .nii.gz would add the requester's gzip to our side only.
     const out = join(root, `out-${r}.nii`)

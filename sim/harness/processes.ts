@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { openSync, closeSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import { withThreadpool } from '../../src/config/defaults.js'
 import { SITE_COMMAND_TIMEOUT_MS, SITE_START_TIMEOUT_MS, SITE_STOP_TIMEOUT_MS } from './constants.js'
 import { SiteCommandError, SiteProcessError } from './errors.js'
 import type { HospitalCommands } from './hospital-site.js'
@@ -155,7 +156,7 @@ export async function startProcessSite<C extends CommandSet> (worker: WorkerInit
     // DM2_SIM_PROFILE=<dir>: every hospital process writes a V8 CPU profile there (to find a bottleneck).
     const profile = process.env.DM2_SIM_PROFILE
     const extra = profile === undefined || profile === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${profile}`]
-    child = spawn(process.execPath, [...extra, '--import', 'tsx', WORKER], { cwd: ROOT, stdio: ['ignore', fd, fd, 'ipc'], env: { ...process.env } })
+    child = spawn(process.execPath, [...extra, '--import', 'tsx', WORKER], { cwd: ROOT, stdio: ['ignore', fd, fd, 'ipc'], env: withThreadpool() })
   } finally {
     closeSync(fd)
   }

@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import { withThreadpool } from '../../src/config/defaults.js'
 import { WORKER_COMMAND_TIMEOUT_MS, WORKER_STOP_TIMEOUT_MS } from './constants.js'
 import { WorkerError } from './errors.js'
 import type { Command, Ready, Replies, Reply } from './protocol.js'
@@ -63,7 +64,7 @@ export class Worker {
   /** Forks a worker and waits for its ready message. */
   static async spawn (index: number): Promise<Worker> {
     // The worker's stdout goes to our stderr: our stdout ends with the JSON result line.
-    const child = fork(WORKER, [], { execArgv: ['--import', tsxLoader(), '--expose-gc'], stdio: ['ignore', 2, 2, 'ipc'] })
+    const child = fork(WORKER, [], { execArgv: ['--import', tsxLoader(), '--expose-gc'], stdio: ['ignore', 2, 2, 'ipc'], env: withThreadpool() })
     const worker = new Worker(index, child)
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => { reject(new WorkerError(index, 'not ready in time')) }, WORKER_COMMAND_TIMEOUT_MS)

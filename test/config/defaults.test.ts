@@ -2,6 +2,9 @@
 import { readFile } from 'node:fs/promises'
 import { describe, expect, it } from 'vitest'
 import {
+  DEFAULT_THREADPOOL_SIZE, withThreadpool
+} from '../../src/config/defaults.js'
+import {
   DEFAULT_DATA_DIR, DEFAULT_DICOM_AE_TITLE, DEFAULT_DICOM_HOST, DEFAULT_DICOM_PORT, DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL, DHT_PROTOCOL, ENV_OVERRIDES, LOG_LEVELS, hospitalConfigSchema
 } from '../../src/config/index.js'
@@ -44,5 +47,18 @@ describe('configuration reference in the README', () => {
     expect(parsed.listen).toEqual(DEFAULT_LISTEN)
     expect(parsed.dicom).toEqual({ aeTitle: DEFAULT_DICOM_AE_TITLE, host: DEFAULT_DICOM_HOST, port: DEFAULT_DICOM_PORT })
     expect(parsed.log.level).toBe(DEFAULT_LOG_LEVEL)
+  })
+})
+
+describe('the libuv thread pool of dm2 processes', () => {
+  it('is the same size in bin/dm2.cjs (which cannot import it), the README and the defaults module', async () => {
+    const bin = await readFile(new URL('../../bin/dm2.cjs', import.meta.url), 'utf8')
+    expect(bin).toContain(`process.env.UV_THREADPOOL_SIZE = '${DEFAULT_THREADPOOL_SIZE}'`)
+    expect(readme).toContain(`\`UV_THREADPOOL_SIZE\` (Node's libuv thread pool, default 4) is \`${DEFAULT_THREADPOOL_SIZE}\``)
+  })
+
+  it('keeps an operator\'s value', () => {
+    expect(withThreadpool({ UV_THREADPOOL_SIZE: '64', X: '1' })).toEqual({ UV_THREADPOOL_SIZE: '64', X: '1' })
+    expect(withThreadpool({ X: '1' })).toEqual({ UV_THREADPOOL_SIZE: String(DEFAULT_THREADPOOL_SIZE), X: '1' })
   })
 })

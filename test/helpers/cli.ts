@@ -1,8 +1,8 @@
-/** Runs the real `dm2` command (bin/dm2.js) in a child process. */
+/** Runs the real `dm2` command (bin/dm2.cjs) in a child process. */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-export const DM2_BIN = fileURLToPath(new URL('../../bin/dm2.js', import.meta.url))
+export const DM2_BIN = fileURLToPath(new URL('../../bin/dm2.cjs', import.meta.url))
 
 export interface CliResult {
   code: number | null
