@@ -51,6 +51,8 @@ export interface RetrieveSeriesResult {
 
 /** SOPInstanceUIDs asked in one C-GET (64 UIDs of 64 characters: about 4 KiB of identifier). */
 const BATCH_UIDS = 64
+/** Registry lookups in flight while sorting out which instances are already here. */
+const LOOKUP_BATCH = 64
 
 function deadline (signal: AbortSignal | undefined, timeoutMs: number): AbortSignal {
   const t = AbortSignal.timeout(timeoutMs)
@@ -86,9 +88,11 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
   } else {
     const wanted = options.instances ?? await listInstances(pool, study, series, signal)
     const queue: string[] = []
-    for (const uid of wanted) {
-      if ((await registry.instanceBySopUid(uid))?.instance.file !== undefined) skipped++
-      else queue.push(uid)
+    // Which instances are already here: looked up a batch at a time (one LevelDB read each, in parallel).
+    for (let i = 0; i < wanted.length; i += LOOKUP_BATCH) {
+      const batch = wanted.slice(i, i + LOOKUP_BATCH)
+      const held = await Promise.all(batch.map(async uid => (await registry.instanceBySopUid(uid))?.instance.file !== undefined))
+      batch.forEach((uid, k) => { if (held[k] === true) skipped++; else queue.push(uid) })
     }
     progress.total = queue.length
     report()
