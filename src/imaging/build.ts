@@ -8,7 +8,7 @@
  */
 import { createHash, randomBytes } from 'node:crypto'
 import { createReadStream, createWriteStream } from 'node:fs'
-import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { mkdir, readFile, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
@@ -17,13 +17,14 @@ import { assembledSlices, niftiByteLength, planAssembly } from '../assembly/inde
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
-  buildManifest, contentIdToCid, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
+  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
 } from '../privacy/payload/index.js'
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
 import { sha256Hex, type PrepareCompensations } from './compensations.js'
 import { CHUNK_WRITES_IN_FLIGHT, DEID_PROFILE, DICOM_DEID_PROFILE, EARLY_SLICE_BYTES } from './constants.js'
 import { bundleObjects, imageId, type ImageFormat } from './dicom-bundle.js'
+import { ChunkFiles } from './chunk-files.js'
 import { EarlySlices } from './early-slices.js'
 import { PrepareError } from './errors.js'
 import type { DataKeys } from './keystore.js'
@@ -72,8 +73,11 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     await mkdir(path, { recursive: true, mode: 0o700 })
     return path
   })
-  // Slices are read and their headers parsed as they arrive from the PACS (see early-slices.ts).
+  // Slices are read and their headers parsed as they arrive from the PACS (see early-slices.ts),
+  // and the chunk files are created meanwhile (see chunk-files.ts).
   const early = new EarlySlices(EARLY_SLICE_BYTES)
+  const chunkFiles = new ChunkFiles(work)
+  if (format === 'nifti') chunkFiles.prepare(expectedChunks(info, deps.chunkSize ?? DEFAULT_CHUNK_SIZE))
   try {
     const files = await r.tool('slices', async (s) => {
       // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
@@ -149,8 +153,8 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       const writes = new Set<Promise<void>>()
       try {
         for await (const chunk of sealer.chunks) {
-          const path = join(work, `chunk-${chunk.index}`)
-          const write: Promise<void> = writeFile(path, chunk.bytes, { mode: 0o600 }).then(() => { writes.delete(write) })
+          const path = chunkFiles.path(chunk.index)
+          const write: Promise<void> = chunkFiles.write(chunk.index, chunk.bytes).then(() => { writes.delete(write) })
           write.catch(() => {})
           writes.add(write)
           chunks.push({ name: String(chunk.index), source: { path } })
@@ -210,6 +214,15 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     return { lfn, version, manifest: encoded, contentId, cached: false }
   } finally {
     early.close()
+    await chunkFiles.close()
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/** Chunks of the volume as the catalog describes it (16-bit voxels; a larger volume creates the rest on demand). */
+function expectedChunks (info: SeriesInfo, chunkSize: number): number {
+  const n = (key: string): number => Number(info.meta[key] ?? 0)
+  const voxels = n('rows') * n('columns') * n('slices')
+  // 352: the NIfTI-1 header and its extension flag, before the voxels.
+  return Number.isFinite(voxels) && voxels > 0 ? Math.ceil((352 + voxels * 2) / chunkSize) : 0
 }
