@@ -20,7 +20,7 @@ import '../src/polyfill.js'
  * in the same round, alternating which goes first. Every series is uploaded
  * before the first timed step (Orthanc's work after an upload stays out of
  * the timings); two warm-up rounds. Steps follow each other without pauses:
- * on this VM, work after an idle second costs about half as much CPU again
+ * on this VM, work after an idle second costs about 70 % more CPU
  * (a C-GET of 32 slices: 76 -> 130 ms of CPU after 1.5 s asleep, 76 when
  * another process kept a core busy meanwhile), which would time the VM's
  * wake-up rather than the node. `ratio` = median full-miss

@@ -14,6 +14,7 @@ import { Readable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { Logger } from '@libp2p/interface'
 import { assembledSlices, niftiByteLength, planAssembly } from '../assembly/index.js'
+import { NIFTI_VOX_OFFSET } from '../assembly/constants.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
@@ -223,6 +224,5 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
 function expectedChunks (info: SeriesInfo, chunkSize: number): number {
   const n = (key: string): number => Number(info.meta[key] ?? 0)
   const voxels = n('rows') * n('columns') * n('slices')
-  // 352: the NIfTI-1 header and its extension flag, before the voxels.
-  return Number.isFinite(voxels) && voxels > 0 ? Math.ceil((352 + voxels * 2) / chunkSize) : 0
+  return Number.isFinite(voxels) && voxels > 0 ? Math.ceil((NIFTI_VOX_OFFSET + voxels * 2) / chunkSize) : 0
 }

@@ -317,14 +317,12 @@ export class HospitalNode {
     this.closers.push(async () => { await replication.stop(); this._replicas = undefined })
 
     const control = await startNodeControl({
-      name: config.name,
       dataDir: config.dataDir,
-      members: config.members.length,
       libp2p,
       localization,
       dataPlane,
       similarity,
-      admission: () => this.admission,
+      status: () => this.statusReport(),
       handlers: this.controlHandlers,
       logger: this.logger
     })
@@ -345,7 +343,7 @@ export class HospitalNode {
 
   /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
   statusReport (): Record<string, unknown> {
-    return nodeStatus({ name: this.config.name, members: this.config.members.length, libp2p: this.libp2p, dataPlane: this.dataPlane, admission: () => this.admission })
+    return nodeStatus({ name: this.config.name, members: this.config.members.length, libp2p: this.libp2p, dataPlane: this.dataPlane, admission: this.admission })
   }
 
   private async closeAll (): Promise<void> {

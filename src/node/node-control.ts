@@ -17,21 +17,28 @@ import type { HospitalLibp2p } from './libp2p.js'
 import type { NodeSimilarity } from './similarity/index.js'
 
 export interface NodeControlInit {
-  name: string
   dataDir: string
-  members: number
   libp2p: HospitalLibp2p
   localization: Localization
   dataPlane: DataPlane
   similarity: NodeSimilarity
-  admission: () => AdmissionStats
+  /** `dm2 status` (the node's `statusReport`). */
+  status: () => Record<string, unknown>
   /** The node's table of commands: filled here, and by modules before (replication). */
   handlers: Record<string, ControlHandler>
   logger: ComponentLogger
 }
 
+export interface StatusInputs {
+  name: string
+  members: number
+  libp2p: HospitalLibp2p
+  dataPlane: DataPlane
+  admission: AdmissionStats
+}
+
 /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
-export function nodeStatus (init: Omit<NodeControlInit, 'handlers' | 'logger' | 'dataDir' | 'localization' | 'similarity'>): Record<string, unknown> {
+export function nodeStatus (init: StatusInputs): Record<string, unknown> {
   const { libp2p, dataPlane } = init
   return {
     name: init.name,
@@ -40,7 +47,7 @@ export function nodeStatus (init: Omit<NodeControlInit, 'handlers' | 'logger' | 
     peers: libp2p.getPeers().map(p => p.toString()),
     members: init.members,
     connections: libp2p.getConnections().length,
-    refusedConnections: { ...init.admission() },
+    refusedConnections: { ...init.admission },
     dhtMode: libp2p.services.dht.getMode(),
     // Cache use per layer (bytes, entries, hits, misses) and the image queue (running, queued, BUSY answers).
     cache: dataPlane.cache.stats(),
@@ -51,7 +58,7 @@ export function nodeStatus (init: Omit<NodeControlInit, 'handlers' | 'logger' | 
 /** Adds the node's commands to `init.handlers` and starts serving them; stop the server to close. */
 export async function startNodeControl (init: NodeControlInit): Promise<ControlServer> {
   const { libp2p, localization, dataPlane } = init
-  init.handlers.status = async () => nodeStatus(init)
+  init.handlers.status = async () => init.status()
   Object.assign(init.handlers,
     auditControlHandlers(dataPlane.audit),
     revocationControlHandlers({
