@@ -39,12 +39,18 @@ export interface ImageInput {
 }
 
 /** A cached image, pinned until `release()`: its chunk files stay on disk meanwhile. */
-export interface ImageLease {
+export interface ImageLease extends Omit<ImageChunksLease, 'path'> {
+  readonly manifest: Uint8Array
+}
+
+/** A cached image's chunk files, pinned until `release()` (see `ImageCache.chunks`). */
+export interface ImageChunksLease {
   readonly lfn: string
   readonly version: number
   /** Total bytes: chunks plus manifest. */
   readonly size: number
-  readonly manifest: Uint8Array
+  /** The entry's folder. */
+  readonly path: string
   /** Chunk names and sizes, in the order they were given. */
   readonly chunks: ReadonlyArray<readonly [name: string, size: number]>
   /** Path of a chunk file; throws `CacheKeyError` for a name not in this image. */
@@ -138,6 +144,23 @@ export class ImageCache {
 
   /** The cached image of `lfn` (at `version`, or the newest cached), or `undefined`. */
   async get (lfn: string, version?: number): Promise<ImageLease | undefined> {
+    const lease = await this.chunks(lfn, version)
+    if (lease === undefined) return undefined
+    try {
+      const manifest = new Uint8Array(await readFile(join(lease.path, MANIFEST_FILE_NAME)))
+      const { path: _path, ...rest } = lease
+      return { ...rest, manifest }
+    } catch (err) {
+      lease.release()
+      throw err
+    }
+  }
+
+  /**
+   * The chunk files of a cached image without its manifest (serving chunks):
+   * pinned until `release()`, like `get`, at the cost of one index lookup.
+   */
+  async chunks (lfn: string, version?: number): Promise<ImageChunksLease | undefined> {
     checkLfn(lfn)
     const v = version ?? this.latestVersion(lfn)
     if (v === undefined) {
@@ -150,25 +173,19 @@ export class ImageCache {
       lease.release()
       return undefined
     }
-    try {
-      const manifest = new Uint8Array(await readFile(join(lease.path, MANIFEST_FILE_NAME)))
-      const chunks = lease.files.filter(([name]) => name !== MANIFEST_FILE_NAME)
-      const names = new Set(chunks.map(([name]) => name))
-      return {
-        lfn,
-        version: v,
-        size: lease.size,
-        manifest,
-        chunks,
-        chunkPath: (name: string) => {
-          if (!names.has(name)) throw new CacheKeyError('chunk', 'not part of this image')
-          return join(lease.path, name)
-        },
-        release: lease.release
-      }
-    } catch (err) {
-      lease.release()
-      throw err
+    const chunks = lease.files.filter(([name]) => name !== MANIFEST_FILE_NAME)
+    const names = new Set(chunks.map(([name]) => name))
+    return {
+      lfn,
+      version: v,
+      size: lease.size,
+      path: lease.path,
+      chunks,
+      chunkPath: (name: string) => {
+        if (!names.has(name)) throw new CacheKeyError('chunk', 'not part of this image')
+        return join(lease.path, name)
+      },
+      release: lease.release
     }
   }
 

@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises'
 import type { ImageCache } from '../cache/images.js'
-import type { ChunkStore } from '../protocols/chunks/types.js'
+import type { ChunkReader, ChunkStore } from '../protocols/chunks/types.js'
 
 export interface ContentIndexDb {
   get: (key: string) => Promise<Uint8Array | undefined>
@@ -46,19 +46,36 @@ export function imageChunkStore (images: ImageCache, index: ContentIndex): Chunk
     if (entry === undefined || !images.has(entry.lfn, entry.version)) return undefined
     return entry
   }
-  return {
-    has: async (contentId) => (await locate(contentId)) !== undefined,
-    read: async (contentId, chunk) => {
-      const entry = await locate(contentId)
-      if (entry === undefined) return undefined
-      const lease = await images.get(entry.lfn, entry.version)
-      if (lease === undefined) return undefined
-      try {
-        if (!lease.chunks.some(([name]) => name === String(chunk))) return undefined
-        return new Uint8Array(await readFile(lease.chunkPath(String(chunk))))
-      } finally {
+  const open = async (contentId: Uint8Array): Promise<ChunkReader | undefined> => {
+    const entry = await locate(contentId)
+    if (entry === undefined) return undefined
+    const lease = await images.chunks(entry.lfn, entry.version)
+    if (lease === undefined) return undefined
+    const names = new Set(lease.chunks.map(([name]) => name))
+    let open = true
+    return {
+      read: async (chunk) => {
+        const name = String(chunk)
+        if (!open || !names.has(name)) return undefined
+        return new Uint8Array(await readFile(lease.chunkPath(name)))
+      },
+      close: () => {
+        if (!open) return
+        open = false
         lease.release()
       }
     }
+  }
+  return {
+    has: async (contentId) => (await locate(contentId)) !== undefined,
+    read: async (contentId, chunk) => {
+      const reader = await open(contentId)
+      try {
+        return await reader?.read(chunk)
+      } finally {
+        reader?.close()
+      }
+    },
+    open
   }
 }

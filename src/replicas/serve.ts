@@ -20,7 +20,18 @@ export function unionChunkStore (stores: readonly ChunkStore[]): ChunkStore {
   }
   return {
     has: async (contentId) => (await owner(contentId)) !== undefined,
-    read: async (contentId, index) => await (await owner(contentId))?.read(contentId, index)
+    read: async (contentId, index) => await (await owner(contentId))?.read(contentId, index),
+    open: async (contentId) => {
+      for (const s of stores) {
+        if (s.open !== undefined) {
+          const reader = await s.open(contentId)
+          if (reader !== undefined) return reader
+        } else if (await s.has(contentId)) {
+          return { read: async (index) => await s.read(contentId, index), close: () => {} }
+        }
+      }
+      return undefined
+    }
   }
 }
 

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { CHUNKS_PROTOCOL } from '../../src/protocols/chunks/index.js'
 import { encodeRequest } from '../../src/protocols/chunks/frames.js'
 import { decodeStatus } from '../../src/protocols/chunks/frames.js'
-import type { ChunkAuthorizer } from '../../src/protocols/chunks/types.js'
+import type { ChunkAuthorizer, ChunkStore } from '../../src/protocols/chunks/types.js'
+import { waitFor } from '../helpers/wait.js'
 import { allow, chunkNode, memorySink, memoryStore, payload, type ChunkNode, type Payload } from './chunk-fixtures.js'
 
 const nodes: ChunkNode[] = []
@@ -261,5 +262,46 @@ describe('chunk protocol, bad input', () => {
     expect(err.missing.length).toBeGreaterThanOrEqual(4)
     expect(new Set(err.missing).size).toBe(err.missing.length)
     expect(dropped).toEqual(['failed'])
+  })
+
+  it('a store that opens content is opened once per request, read one chunk ahead, and closed even when the requester goes away', async () => {
+    const p = payload(12, 16 * 1024)
+    const base = memoryStore(p)
+    const counts = { opens: 0, closes: 0, reading: 0, mostReading: 0 }
+    const store: ChunkStore = {
+      has: base.has,
+      read: base.read,
+      open: async (cid) => {
+        if (!await base.has(cid)) return undefined
+        counts.opens++
+        return {
+          read: async (index) => {
+            counts.reading++
+            counts.mostReading = Math.max(counts.mostReading, counts.reading)
+            await new Promise(resolve => setTimeout(resolve, 2))
+            counts.reading--
+            return await base.read(cid, index)
+          },
+          close: () => { counts.closes++ }
+        }
+      }
+    }
+    const server = await chunkNode({ store, authorize: allow })
+    nodes.push(server)
+    const me = await client(server)
+    const sink = memorySink()
+    await me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink, auth, lanes: 1, initialBatch: 12 })
+    expectSame(p, sink)
+    expect(counts).toMatchObject({ opens: 1, closes: 1 })
+    // The next chunk is read while one is sent, never more than that per request.
+    expect(counts.mostReading).toBe(1)
+
+    // A requester whose sink fails after two chunks aborts the stream: the server still closes what it opened.
+    let puts = 0
+    const failing = { has: async () => false, put: async () => { if (++puts > 2) throw new Error('disk full') } }
+    const err = await me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: failing, auth, lanes: 1, initialBatch: 12 }).catch(e => e)
+    expect(err).toBeInstanceOf(Error)
+    await waitFor(() => counts.closes === counts.opens, 5_000, 'the reader closed')
+    expect(counts.opens).toBe(2)
   })
 })

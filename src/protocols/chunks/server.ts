@@ -9,7 +9,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { ProtocolError, type Status } from '../status.js'
 import { MAX_CHUNK_BYTES, MAX_CONCURRENT_SERVES, MAX_READ_BUFFER_BYTES, MAX_SERVES_PER_PEER, MESSAGE_TIMEOUT_MS } from './constants.js'
 import { chunkHeader, decodeRequest, encodeEnd, encodeStatus } from './frames.js'
-import type { ChunkAuthorizer, ChunkStore } from './types.js'
+import type { ChunkAuthorizer, ChunkReader, ChunkStore } from './types.js'
 
 export interface ChunkServerInit {
   store: ChunkStore
@@ -49,6 +49,7 @@ export class ChunkServer {
       await stream.close({ signal: AbortSignal.timeout(timeout) })
     }
     let counted = false
+    let reader: ChunkReader | undefined
     try {
       const frame = await lp.read({ signal: AbortSignal.timeout(timeout) })
       let request
@@ -77,14 +78,23 @@ export class ChunkServer {
         await reply('DENIED', decision.reason)
         return
       }
-      if (!await this.init.store.has(request.contentId)) {
+      reader = await openReader(this.init.store, request.contentId)
+      if (reader === undefined) {
         await reply('NOT_FOUND')
         return
       }
       await lp.write(encodeStatus({ status: 'OK' }), { signal: AbortSignal.timeout(timeout) })
       const missing: number[] = []
-      for (const index of request.indexes) {
-        const bytes = await this.init.store.read(request.contentId, index)
+      const { indexes } = request
+      const source = reader
+      // One chunk read ahead: the next one comes off the disk while this one is sent.
+      let next = indexes.length > 0 ? source.read(indexes[0] as number) : undefined
+      for (let i = 0; i < indexes.length; i++) {
+        const index = indexes[i] as number
+        const bytes = await next
+        next = i + 1 < indexes.length ? source.read(indexes[i + 1] as number) : undefined
+        // A read ahead that fails after this loop has stopped must not go unhandled.
+        next?.catch(() => {})
         if (bytes === undefined) {
           missing.push(index)
           continue
@@ -102,6 +112,7 @@ export class ChunkServer {
       this.init.log('chunk stream from %p aborted: %s', connection.remotePeer, (err as Error).name)
       stream.abort(err as Error)
     } finally {
+      reader?.close()
       if (counted) {
         this.stats.active--
         const n = (this.perPeer.get(peer) ?? 1) - 1
@@ -110,4 +121,11 @@ export class ChunkServer {
       }
     }
   }
+}
+
+/** The store's reader for a content id, or one made of `has` and `read` for a store without `open`. */
+async function openReader (store: ChunkStore, contentId: Uint8Array): Promise<ChunkReader | undefined> {
+  if (store.open !== undefined) return await store.open(contentId)
+  if (!await store.has(contentId)) return undefined
+  return { read: async (index) => await store.read(contentId, index), close: () => {} }
 }

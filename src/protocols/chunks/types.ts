@@ -7,6 +7,20 @@ export interface ChunkStore {
   has: (contentId: Uint8Array) => Promise<boolean>
   /** One chunk's bytes, or undefined if this node does not hold that chunk. */
   read: (contentId: Uint8Array, index: number) => Promise<Uint8Array | undefined>
+  /**
+   * The content opened once for a whole request (one lookup, held until
+   * `close()`: not evicted meanwhile), or undefined if not served here.
+   * Without it, the server calls `has` once and `read` per chunk.
+   */
+  open?: (contentId: Uint8Array) => Promise<ChunkReader | undefined>
+}
+
+/** One request's view of a content id (see `ChunkStore.open`). */
+export interface ChunkReader {
+  /** One chunk's bytes, or undefined if this node does not hold that chunk. */
+  read: (index: number) => Promise<Uint8Array | undefined>
+  /** Idempotent. */
+  close: () => void
 }
 
 /** What the serving side passes to access control, before reading anything. */
