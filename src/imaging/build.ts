@@ -18,7 +18,7 @@ import { NIFTI_VOX_OFFSET } from '../assembly/constants.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
-  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, type ManifestSigner
+  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, chunkCount, TAG_BYTES, type ManifestSigner
 } from '../privacy/payload/index.js'
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
@@ -26,6 +26,7 @@ import { sha256Hex, type PrepareCompensations } from './compensations.js'
 import { CHUNK_WRITES_IN_FLIGHT, DEID_PROFILE, DICOM_DEID_PROFILE, EARLY_SLICE_BYTES } from './constants.js'
 import { bundleObjects, imageId, type ImageFormat } from './dicom-bundle.js'
 import { ChunkFiles } from './chunk-files.js'
+import type { HotImages } from './hot-images.js'
 import { EarlySlices } from './early-slices.js'
 import { PrepareError } from './errors.js'
 import type { DataKeys } from './keystore.js'
@@ -56,6 +57,8 @@ export interface BuildDeps {
   track: (announcement: Promise<void>) => void
   /** De-identifies each object of the DICOM form (absent: the site offers NIfTI only). */
   deidentifier?: Deidentifier
+  /** Sealed images served from memory while they commit (an early answer needs one). */
+  hot?: HotImages
 }
 
 /** What the seal step reads: a work file (the DICOM form) or the volume's bytes as assembly makes them. */
@@ -63,8 +66,14 @@ type Plaintext =
   | { kind: 'file', path: string }
   | { kind: 'stream', bytes: AsyncIterable<Uint8Array>, totalSize: number }
 
-/** Runs the build steps as tools of `r`; `emit` fans progress out to every joined caller. */
-export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti'): Promise<PreparedImage> {
+/**
+ * Runs the build steps as tools of `r`; `emit` fans progress out to every
+ * joined caller. With `ready`, an image that fits `deps.hot` is announced
+ * through it as soon as its manifest is signed and its data key stored: its
+ * chunks are then served from memory while the commit runs (which a failure
+ * still undoes whole, the early answer's key and chunks included).
+ */
+export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti', ready?: (image: PreparedImage) => void): Promise<PreparedImage> {
   const { version } = info
   // What is cached, keyed, sealed and indexed: the LFN for the volume, a derived id for the DICOM form.
   const lfn = imageId(info.lfn, format)
@@ -78,6 +87,10 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
   // and the chunk files are created meanwhile (see chunk-files.ts).
   const early = new EarlySlices(EARLY_SLICE_BYTES)
   const chunkFiles = new ChunkFiles(work)
+  /** Every chunk file write started: the commit waits for them, and the work folder goes only once they settled. */
+  const writes: Array<Promise<void>> = []
+  /** The content id held in `deps.hot` for the early answer, until the commit ends. */
+  let held: string | undefined
   if (format === 'nifti') chunkFiles.prepare(expectedChunks(info, deps.chunkSize ?? DEFAULT_CHUNK_SIZE))
   try {
     const files = await r.tool('slices', async (s) => {
@@ -149,26 +162,32 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
           emit({ step: 'seal', chunks: p.chunks, totalChunks: p.totalChunks })
         }
       })
-      // Chunk files are written while the next chunks are sealed, a few at a time.
+      // Held in memory for an early answer when the image fits (see hot-images.ts).
+      const hold = ready !== undefined && deps.hot?.fits(input.totalSize + chunkCount(sealer.layout) * TAG_BYTES) === true
+      const kept: Uint8Array[] = []
+      // Chunk files are written while the next chunks are sealed, a few at a time
+      // (all at once when held: the bytes are in memory anyway, and the commit waits for them).
       const chunks: Array<{ name: string, source: { path: string } }> = []
-      const writes = new Set<Promise<void>>()
+      const inFlight = new Set<Promise<void>>()
       try {
         for await (const chunk of sealer.chunks) {
+          if (hold) kept.push(chunk.bytes)
           const path = chunkFiles.path(chunk.index)
-          const write: Promise<void> = chunkFiles.write(chunk.index, chunk.bytes).then(() => { writes.delete(write) })
+          const write: Promise<void> = chunkFiles.write(chunk.index, chunk.bytes).then(() => { inFlight.delete(write) })
           write.catch(() => {})
-          writes.add(write)
+          writes.push(write)
+          inFlight.add(write)
           chunks.push({ name: String(chunk.index), source: { path } })
-          if (writes.size >= CHUNK_WRITES_IN_FLIGHT) await Promise.race(writes)
+          if (!hold && inFlight.size >= CHUNK_WRITES_IN_FLIGHT) await Promise.race(inFlight)
         }
-        await Promise.all(writes)
+        if (!hold) await Promise.all(inFlight)
       } catch (err) {
         // Nothing may still be writing into the work folder when it is removed.
         await Promise.allSettled(writes)
         throw err
       }
       if (plaintext.kind === 'file') await rm(plaintext.path, { force: true })
-      return { dataKey, chunks, layout: sealer.layout, refs: sealer.refs }
+      return { dataKey, chunks, layout: sealer.layout, refs: sealer.refs, kept: hold ? kept : undefined }
     })
 
     const signed = await r.tool('sign', async () => {
@@ -178,16 +197,31 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     })
     const { contentId, encoded } = signed
 
+    // Early answer: the key stored and the chunks served from memory now; the commit follows.
+    let keyStored = false
+    if (sealed.kept !== undefined && ready !== undefined) {
+      const kept = sealed.kept
+      await r.tool('ready', async (s) => {
+        await s.compensate(deps.undo.key, { lfn, version, contentId })
+        await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
+        keyStored = true
+        if (deps.hot?.add(contentId, { lfn, version, chunks: kept }) === true) held = contentId
+      })
+      if (held !== undefined) ready({ lfn, version, manifest: encoded, contentId, cached: false })
+    }
+
     await r.tool('commit', async (s) => {
+      // Every chunk file complete (an early answer did not wait for them).
+      await Promise.all(writes)
       // Every undo is journaled before any effect (each undo skips an effect that never happened);
-      // written at once, the three journal records share one LevelDB group commit.
+      // written at once, the journal records share one LevelDB group commit.
       await Promise.all([
-        s.compensate(deps.undo.key, { lfn, version, contentId }),
+        ...(keyStored ? [] : [s.compensate(deps.undo.key, { lfn, version, contentId })]),
         s.compensate(deps.undo.image, { lfn, version, manifestSha256: sha256Hex(encoded) }),
         s.compensate(deps.undo.index, { contentId })
       ])
       // The key first: a cached image is useless without it.
-      await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
+      if (!keyStored) await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
       await deps.images.put(lfn, version, { manifest: encoded, chunks: sealed.chunks }, { signal: s.signal })
       await deps.index.put(contentId, lfn, version)
     })
@@ -215,6 +249,9 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     return { lfn, version, manifest: encoded, contentId, cached: false }
   } finally {
     early.close()
+    // Committed (served from the cache now) or failed (its key is undone): no longer served from memory.
+    if (held !== undefined) deps.hot?.remove(held)
+    await Promise.allSettled(writes)
     await chunkFiles.close()
     await rm(work, { recursive: true, force: true })
   }

@@ -1,11 +1,13 @@
 /**
  * The chunks this site serves over `/dm2/chunks/1.0.0`: sealed chunks of the
- * images in its image cache (as master) — and, through `extra`, replicas it
+ * images in its image cache (as master), and of those just sealed and still
+ * being committed to it (hot-images.ts) — and, through `extra`, replicas it
  * holds for others. Content ids are the manifests' Merkle roots.
  */
 import { readFile } from 'node:fs/promises'
 import type { ImageCache } from '../cache/images.js'
 import type { ChunkReader, ChunkStore } from '../protocols/chunks/types.js'
+import type { HotImages } from './hot-images.js'
 
 export interface ContentIndexDb {
   get: (key: string) => Promise<Uint8Array | undefined>
@@ -40,13 +42,16 @@ export class ContentIndex {
   }
 }
 
-export function imageChunkStore (images: ImageCache, index: ContentIndex): ChunkStore {
+/** Images of the cache, and those still being committed to it (`hot`, served from memory). */
+export function imageChunkStore (images: ImageCache, index: ContentIndex, hot?: HotImages): ChunkStore {
   const locate = async (contentId: Uint8Array): Promise<{ lfn: string, version: number } | undefined> => {
     const entry = await index.get(Buffer.from(contentId).toString('hex'))
     if (entry === undefined || !images.has(entry.lfn, entry.version)) return undefined
     return entry
   }
   const open = async (contentId: Uint8Array): Promise<ChunkReader | undefined> => {
+    const held = hot?.reader(Buffer.from(contentId).toString('hex'))
+    if (held !== undefined) return held
     const entry = await locate(contentId)
     if (entry === undefined) return undefined
     const lease = await images.chunks(entry.lfn, entry.version)
@@ -67,7 +72,7 @@ export function imageChunkStore (images: ImageCache, index: ContentIndex): Chunk
     }
   }
   return {
-    has: async (contentId) => (await locate(contentId)) !== undefined,
+    has: async (contentId) => hot?.entry(Buffer.from(contentId).toString('hex')) !== undefined || (await locate(contentId)) !== undefined,
     read: async (contentId, chunk) => {
       const reader = await open(contentId)
       try {

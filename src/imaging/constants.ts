@@ -27,7 +27,7 @@ export const COMPENSATION = {
 } as const
 
 /** The named steps of a preparation, as `PrepareError.step` and `TransactionError.step.name` give them. */
-export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'deidentify', 'seal', 'sign', 'commit', 'publish'] as const
+export const STEPS = ['describe', 'cache', 'build', 'workdir', 'slices', 'assemble', 'deidentify', 'seal', 'sign', 'ready', 'commit', 'publish'] as const
 export type PrepareStep = typeof STEPS[number]
 
 /**

@@ -26,6 +26,7 @@
 export { ImagePipeline, type ImagePipelineInit, type PrepareOptions } from './prepare.js'
 export type { PublishInput } from './build.js'
 export { ContentIndex, imageChunkStore, type ContentIndexDb } from './chunk-store.js'
+export { DEFAULT_HOT_IMAGE_BYTES, HotImages, type HotImage } from './hot-images.js'
 export { DataKeys, type KeyStoreDb, type StoredKey } from './keystore.js'
 export { BundleFormatError, PrepareError, UnknownLfnError } from './errors.js'
 export { COMPENSATION, DEFAULT_SITE, DEID_PROFILE, DICOM_DEID_PROFILE, PACS_SERVICE_PREFIX, PREPARE_QUERY, STEPS, type PrepareStep } from './constants.js'

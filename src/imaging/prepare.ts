@@ -30,6 +30,7 @@ import { DEFAULT_SITE, PACS_SERVICE_PREFIX, PREPARE_QUERY } from './constants.js
 import { PrepareError, UnknownLfnError } from './errors.js'
 import type { DataKeys } from './keystore.js'
 import { memoryJournal } from './memory-journal.js'
+import type { HotImages } from './hot-images.js'
 import type { PreparedImage, PrepareEvent, SeriesCatalog, SeriesInfo, SliceProvider } from './types.js'
 
 export { DEID_PROFILE } from './constants.js'
@@ -61,11 +62,24 @@ export interface ImagePipelineInit {
   site?: string
   /** De-identifies the objects of the DICOM form (keyed by the site's secret); absent: NIfTI only. */
   deidentifier?: Deidentifier
+  /** Sealed images served from memory while they commit; without, no early answers. */
+  hot?: HotImages
 }
 
 export interface PrepareOptions {
   /** `nifti` (default): the assembled volume; `dicom`: the series' objects, de-identified. */
   format?: ImageFormat
+  /**
+   * Answer as soon as the image can be served (manifest signed, data key
+   * stored, sealed chunks held in memory: see hot-images.ts) rather than once
+   * it is committed to the image cache, which then finishes in the
+   * background (`settled()` waits for it). A failure after the answer still
+   * undoes everything, the key included: the requester's transfer then
+   * fails. The caller's signal stops following the preparation once
+   * answered. For requesters that fetch the chunks over the network; a
+   * caller reading the image cache itself must not ask for it.
+   */
+  early?: boolean
   signal?: AbortSignal
   onProgress?: (event: PrepareEvent) => void
 }
@@ -79,8 +93,10 @@ export class ImagePipeline {
   private readonly service: string
   /** Progress listeners of the callers joined on one `lfn@version` (the build runs once for all). */
   private readonly listeners = new Map<string, Set<(e: PrepareEvent) => void>>()
-  /** DHT announcements still running in the background. */
+  /** DHT announcements, and preparations answered early, still running in the background. */
   private readonly announcements = new Set<Promise<void>>()
+  /** Early answers awaited, by `lfn@version` of the image: resolved by the build once it can serve. */
+  private readonly readies = new Map<string, { promise: Promise<PreparedImage>, resolve: (image: PreparedImage) => void, waiters: number }>()
 
   constructor (init: ImagePipelineInit) {
     this.init = init
@@ -99,12 +115,10 @@ export class ImagePipeline {
       scratch: init.scratch,
       log: init.log,
       undo,
-      track: (announcement) => {
-        this.announcements.add(announcement)
-        announcement.finally(() => { this.announcements.delete(announcement) }).catch(() => {})
-      },
+      track: (announcement) => { this.track(announcement) },
       ...(init.chunkSize === undefined ? {} : { chunkSize: init.chunkSize }),
-      ...(init.deidentifier === undefined ? {} : { deidentifier: init.deidentifier })
+      ...(init.deidentifier === undefined ? {} : { deidentifier: init.deidentifier }),
+      ...(init.hot === undefined ? {} : { hot: init.hot })
     }
   }
 
@@ -130,22 +144,70 @@ export class ImagePipeline {
     const key = `${id}@${info.version}`
     const listener = options.onProgress
     if (listener !== undefined) this.listen(key, listener)
+    const early = options.early === true && this.init.hot !== undefined ? this.awaitReady(key) : undefined
+    // An early caller's signal aborts the preparation only until it is answered.
+    const follow = early === undefined ? undefined : followUntilDetached(options.signal)
+    const signal = follow?.signal ?? options.signal
     try {
-      return await this.engine.run(PREPARE_QUERY, async (q) => {
+      const run = this.engine.run(PREPARE_QUERY, async (q) => {
         // Another caller may have committed it while this one waited for admission.
         const again = await q.tool('cache', async () => await this.fromCache(info, id))
         if (again !== undefined) return again
         return await q.request('build', { service: this.service, join: key },
-          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }, format))
-      }, options.signal === undefined ? {} : { signal: options.signal })
+          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }, format,
+            early === undefined ? undefined : (image) => { this.markReady(key, image) }))
+      }, signal === undefined ? {} : { signal })
+      if (early === undefined) return await run
+      const first = await Promise.race([run.then(image => ({ image, done: true })), early.then(image => ({ image, done: false }))])
+      if (!first.done) {
+        // Answered: the commit goes on in the background, and its failure is only logged (everything undone).
+        this.track(run.then(() => {}, (err: unknown) => {
+          this.init.log('preparation of %s v%d failed after its early answer: %s', id, info.version, (this.toError(err) as Error).message)
+        }))
+      }
+      return first.image
     } catch (err) {
       throw this.toError(err)
     } finally {
+      if (early !== undefined) this.stopWaiting(key, early)
+      follow?.detach()
       if (listener !== undefined) this.unlisten(key, listener)
     }
   }
 
-  /** Resolves once every background announcement has finished (before closing the DHT). */
+  /** The early answer for `key`, shared by every caller waiting for it now. */
+  private awaitReady (key: string): Promise<PreparedImage> {
+    let entry = this.readies.get(key)
+    if (entry === undefined) {
+      let answer!: (image: PreparedImage) => void
+      const promise = new Promise<PreparedImage>(resolve => { answer = resolve })
+      entry = { promise, resolve: answer, waiters: 0 }
+      this.readies.set(key, entry)
+    }
+    entry.waiters++
+    return entry.promise
+  }
+
+  /** A caller of `awaitReady` is done waiting (answered either way). */
+  private stopWaiting (key: string, promise: Promise<PreparedImage>): void {
+    const entry = this.readies.get(key)
+    if (entry?.promise === promise && --entry.waiters <= 0) this.readies.delete(key)
+  }
+
+  /** The build can serve `key`: the callers waiting get it; later callers wait for their own run. */
+  private markReady (key: string, image: PreparedImage): void {
+    const entry = this.readies.get(key)
+    if (entry === undefined) return
+    this.readies.delete(key)
+    entry.resolve(image)
+  }
+
+  private track (work: Promise<void>): void {
+    this.announcements.add(work)
+    work.finally(() => { this.announcements.delete(work) }).catch(() => {})
+  }
+
+  /** Resolves once every background announcement and early-answered commit has finished (before closing the DHT). */
   async settled (): Promise<void> {
     while (this.announcements.size > 0) await Promise.allSettled([...this.announcements])
   }
@@ -203,4 +265,14 @@ export class ImagePipeline {
       lease.release()
     }
   }
+}
+
+/** An AbortSignal following `outer` until `detach()`; undefined without an outer signal. */
+function followUntilDetached (outer: AbortSignal | undefined): { signal: AbortSignal, detach: () => void } | undefined {
+  if (outer === undefined) return undefined
+  const inner = new AbortController()
+  const onAbort = (): void => { inner.abort(outer.reason) }
+  if (outer.aborted) onAbort()
+  else outer.addEventListener('abort', onAbort, { once: true })
+  return { signal: inner.signal, detach: () => { outer.removeEventListener('abort', onAbort) } }
 }

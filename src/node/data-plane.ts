@@ -11,6 +11,7 @@ import { AuditLog } from '../audit/index.js'
 import { NodeCache, type NodeCacheLimits } from '../cache/index.js'
 import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
 import { DataKeys } from '../imaging/keystore.js'
+import { HotImages } from '../imaging/hot-images.js'
 import { ImagePipeline, type PublishInput } from '../imaging/prepare.js'
 import { parseImageId } from '../imaging/dicom-bundle.js'
 import { createDeidentifier } from '../privacy/deid/index.js'
@@ -81,6 +82,8 @@ export class DataPlane {
   readonly cache: NodeCache
   readonly keys: DataKeys
   readonly index: ContentIndex
+  /** Images answered early and still committing, served from memory (src/imaging/hot-images.ts). */
+  readonly hot = new HotImages()
   readonly pipeline: ImagePipeline
   /** Transactions of the data plane, journaled in level; unfinished ones are rolled back at open. */
   readonly engine: TxEngine
@@ -136,7 +139,8 @@ export class DataPlane {
       scratch: join(init.dataDir, 'scratch'),
       log: logger.forComponent('dm2:imaging'),
       // The DICOM form's UIDs are remapped under a secret derived from the site key (stable, never shipped).
-      deidentifier: createDeidentifier({ secret: deidSecret(init.privateKey) })
+      deidentifier: createDeidentifier({ secret: deidSecret(init.privateKey) }),
+      hot: this.hot
     })
   }
 
@@ -253,10 +257,15 @@ export class DataPlane {
   /** Site-to-site reads for replication: a ticket signed by the content's master. */
   private readonly tickets = ticketAuthorizer({
     isStorage: peer => this.init.members.isStorage(peer),
-    masterOf: async cid => (await this.index.get(Buffer.from(cid).toString('hex'))) !== undefined
+    masterOf: async cid => (await this.contentEntry(Buffer.from(cid).toString('hex'))) !== undefined
       ? this.init.peerId.toString()
       : this.replicas?.entryOf(cid)?.master
   })
+
+  /** The `lfn@version` a content id of this master names: committed, or answered early and committing. */
+  private async contentEntry (contentIdHex: string): Promise<{ lfn: string, version: number } | undefined> {
+    return this.hot.entry(contentIdHex) ?? await this.index.get(contentIdHex)
+  }
 
   private readonly authorizeChunks = async (req: ChunkAccessRequest): Promise<AccessDecision> => {
     const ticket = await this.tickets(req)
@@ -270,7 +279,7 @@ export class DataPlane {
       return { allow: false, reason: 'MALFORMED' }
     }
     const hex = Buffer.from(req.contentId).toString('hex')
-    const entry = await this.index.get(hex)
+    const entry = await this.contentEntry(hex)
     const series = entry === undefined ? undefined : parseImageId(entry.lfn).lfn
     const info = series === undefined ? undefined : await this.init.catalog.describe(series)
     if (entry === undefined || info === undefined) return { allow: false, reason: 'RESOURCE_MISMATCH' }
@@ -322,7 +331,7 @@ export class DataPlane {
     return {
       query: metadataQuery({ access: this.checker, custodian: this.custodian, cache: this.access.cache, records }),
       revocations: revocationPush({ store }),
-      chunks: chunkTransfer({ store: unionChunkStore([imageChunkStore(this.cache.images, this.index), this.replicas as ReplicaStore]), authorize: this.authorizeChunks }),
+      chunks: chunkTransfer({ store: unionChunkStore([imageChunkStore(this.cache.images, this.index, this.hot), this.replicas as ReplicaStore]), authorize: this.authorizeChunks }),
       replicate: replicateService({
         store: this.replicas as ReplicaStore,
         isMember: peer => this.init.members.isMember(peer),
@@ -345,7 +354,8 @@ export class DataPlane {
         access: this.checker,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
-          const p = await this.pipeline.prepare(lfn, { format: options.format, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+          // The requester fetches over the network: answered as soon as the image can be served.
+          const p = await this.pipeline.prepare(lfn, { format: options.format, early: true, ...(options.signal === undefined ? {} : { signal: options.signal }) })
           return { version: p.version, manifest: p.manifest }
         }
       })

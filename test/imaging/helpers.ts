@@ -11,7 +11,7 @@ import { defaultLogger } from '@libp2p/logger'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { NodeCache } from '../../src/cache/index.js'
-import { ContentIndex, DataKeys, ImagePipeline, type PublishInput, type SeriesInfo, type SliceProvider } from '../../src/imaging/index.js'
+import { ContentIndex, DataKeys, HotImages, ImagePipeline, type PublishInput, type SeriesInfo, type SliceProvider } from '../../src/imaging/index.js'
 import { libp2pSigner } from '../../src/privacy/payload/index.js'
 import { writeSeries } from '../../src/synthetic/index.js'
 import { TxEngine, type TxEngineInit } from '../../src/tx/index.js'
@@ -56,6 +56,7 @@ export interface Site {
   cache: NodeCache
   keys: DataKeys
   index: ContentIndex
+  hot: HotImages
   scratch: string
   master: string
   publicKey: Uint8Array
@@ -76,6 +77,8 @@ export interface SiteOptions {
   indexPut?: (key: string) => Promise<void>
   /** Runs once the content index entry is written (the last effect of a preparation). */
   afterIndexPut?: (key: string) => Promise<void>
+  /** Byte budget of the images served from memory while they commit (early answers). */
+  hotBytes?: number
 }
 
 export async function openSite (o: SiteOptions): Promise<Site> {
@@ -97,6 +100,7 @@ export async function openSite (o: SiteOptions): Promise<Site> {
   const scratch = join(o.root, 'scratch')
   await mkdir(scratch, { recursive: true })
   const master = peerIdFromPrivateKey(key).toString()
+  const hot = new HotImages(o.hotBytes)
   const pipeline = new ImagePipeline({
     engine,
     site: 'HOSPITAL_A',
@@ -109,7 +113,8 @@ export async function openSite (o: SiteOptions): Promise<Site> {
     master,
     publish: o.publish ?? (async () => {}),
     scratch,
-    log: logger.forComponent('dm2:imaging:test')
+    log: logger.forComponent('dm2:imaging:test'),
+    hot
   })
   return {
     db,
@@ -118,6 +123,7 @@ export async function openSite (o: SiteOptions): Promise<Site> {
     cache,
     keys,
     index,
+    hot,
     scratch,
     master,
     publicKey: key.publicKey.raw,
