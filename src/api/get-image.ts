@@ -233,8 +233,9 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       let bytes = 0
       let joined = 1
       const recipient = generateRecipientKeyPair()
-      // The key is asked for while the chunks flow: both come from the master's side.
-      const [result, wrapped] = await Promise.all([
+      let keyFailed = false
+      // The key is asked for, and unwrapped, while the chunks flow: both come from the master's side.
+      const [result, key] = await Promise.all([
         node.libp2p.services.chunks.fetch({
           contentId: manifest.merkleRoot,
           chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
@@ -252,12 +253,14 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         }),
         node.libp2p.services.keys.request(master, {
           lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
-        }, abortable).then(wrapped => { onProgress?.({ step: 'key' }); return wrapped }, (err: unknown) => { step = 'key'; throw err })
-      ])
+        }, abortable).then(async wrapped => {
+          onProgress?.({ step: 'key' })
+          return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
+        }).catch((err: unknown) => { keyFailed = true; throw err })
+      ]).catch((err: unknown) => { if (keyFailed) step = 'key'; throw err })
       onProgress?.({ step: 'fetched', sources: result.sources.filter(r => r.chunks > 0).length })
       for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
-      step = 'key'
-      dataKey = await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
+      dataKey = key
     }
 
     step = 'decrypt'
