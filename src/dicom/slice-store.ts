@@ -21,16 +21,21 @@
  *   acknowledged only after its fsync, so a record dropped that way was
  *   never acknowledged. Orthanc flushes once per instance too (its SQLite
  *   index) and never its files.
+ * - files are not created as instances arrive: the store keeps a reserve of
+ *   empty files created ahead while it is idle (RESERVE_FILES), and an
+ *   arriving instance opens one; at start, an empty reserve file is kept and
+ *   any other is removed like a `.part`.
  * - a cache fill from the hospital PACS (C-GET into the slice store) is not
  *   flushed at all (`durable: false`): the PACS keeps the master copy, and a
  *   copy lost to a power cut is fetched again; recovery drops it (short or
  *   missing file) like any unacknowledged one.
  */
 import { close as closeFd, constants as fsConstants, fstatSync, open as openFd, renameSync } from 'node:fs'
-import { copyFile, mkdir, open, readdir, rm, unlink } from 'node:fs/promises'
+import { copyFile, mkdir, open, readdir, rm, stat, unlink } from 'node:fs/promises'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { randomBytes } from 'node:crypto'
 import { dirname, join, relative, resolve, sep } from 'node:path'
-import { SLICE_DIR, SPARE_FILES, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_FOLDERS, TEMP_SUFFIX } from './constants.js'
+import { RESERVE_FILES, RESERVE_IDLE_MS, RESERVE_SUFFIX, SLICE_DIR, SPARE_FILES, SYNC_AHEAD_BYTES, TEMP_DIR, TEMP_FOLDERS, TEMP_SUFFIX } from './constants.js'
 import { TempFile } from './temp-file.js'
 
 export { TempFile }
@@ -65,26 +70,42 @@ export class SliceStore {
     this.maxInstanceBytes = init.maxInstanceBytes
   }
 
-  /** Creates the folders and removes temporary files left by a crash. */
+  /**
+   * Creates the folders and removes temporary files left by a crash (returns
+   * how many); empty reserve files are kept, and the reserve is topped up in
+   * the background.
+   */
   async init (): Promise<number> {
+    await this.stopReserve()
     await mkdir(this.slicesDir, { recursive: true, mode: 0o700 })
     await mkdir(this.tempDir, { recursive: true, mode: 0o700 })
     for (const folder of this.tempFolders) await mkdir(folder, { recursive: true, mode: 0o700 })
     // The flat temp folder of earlier versions too.
     const stale = (await this.tempFiles([this.tempDir, ...this.tempFolders])).map(f => join(this.tempDir, f))
     await Promise.all(stale.map(async f => { await unlink(f).catch(() => {}) }))
-    return stale.length
+    // A reserve file taken by an instance before a crash has bytes in it: it goes too.
+    let dropped = 0
+    this.reserve.length = 0
+    for (const f of await this.tempFiles(this.tempFolders, RESERVE_SUFFIX)) {
+      const path = join(this.tempDir, f)
+      const size = await stat(path).then(s => s.size, () => -1)
+      if (size === 0) this.reserve.push(path)
+      else if (size > 0) { dropped++; await unlink(path).catch(() => {}) }
+    }
+    this.reserveStopped = false
+    this.topUpReserve()
+    return stale.length + dropped
   }
 
   /** The folders temporary files are created in, round robin (see TEMP_FOLDERS). */
   private readonly tempFolders: string[]
   private nextFolder = 0
 
-  /** Temporary files in `folders`, relative to the temp folder. */
-  private async tempFiles (folders: string[]): Promise<string[]> {
+  /** Files of `folders` ending in `suffix`, relative to the temp folder. */
+  private async tempFiles (folders: string[], suffix = TEMP_SUFFIX): Promise<string[]> {
     const out: string[] = []
     for (const folder of folders) {
-      for (const f of await readdir(folder).catch(() => [] as string[])) if (f.endsWith(TEMP_SUFFIX)) out.push(relative(this.tempDir, join(folder, f)))
+      for (const f of await readdir(folder).catch(() => [] as string[])) if (f.endsWith(suffix)) out.push(relative(this.tempDir, join(folder, f)))
     }
     return out
   }
@@ -120,9 +141,11 @@ export class SliceStore {
 
   private prepareSpare (): void {
     while (this.spares.length + this.sparesOpening.size < SPARE_FILES && !this.closed) {
-      const path = this.tempPath()
+      // An empty file of the reserve if there is one (opening it allocates nothing), else a new one.
+      const reserved = this.reserve.shift()
+      const path = reserved ?? this.tempPath()
       this.sparesOpening.set(path, new Promise<void>(resolve => {
-        openFd(path, 'wx+', 0o600, (err, fd) => {
+        openFd(path, reserved === undefined ? 'wx+' : 'r+', 0o600, (err, fd) => {
           this.sparesOpening.delete(path)
           if (err !== null) { resolve(); return }
           if (this.closed) { closeFd(fd, () => { unlink(path).catch(() => {}).finally(resolve) }); return }
@@ -131,11 +154,49 @@ export class SliceStore {
         })
       }))
     }
+    this.lastTaken = Date.now()
+    this.topUpReserve()
   }
+
+  /**
+   * Empty files created ahead, closed (see RESERVE_FILES): taken by
+   * `prepareSpare`, topped up in the background one at a time while no
+   * instance arrives, kept on disk when the store closes (an empty one is
+   * taken again after a restart).
+   */
+  private readonly reserve: string[] = []
+  private reserving: Promise<void> | undefined
+  private reserveStopped = true
+  private lastTaken = 0
+
+  private topUpReserve (): void {
+    if (this.reserving !== undefined || this.reserveStopped || this.closed || this.reserve.length >= RESERVE_FILES) return
+    this.reserving = (async () => {
+      while (!this.reserveStopped && !this.closed && this.reserve.length < RESERVE_FILES) {
+        // Not while instances arrive: creating files then competes with them.
+        const quiet = this.lastTaken + RESERVE_IDLE_MS - Date.now()
+        if (quiet > 0) { await sleep(quiet, undefined, { ref: false }); continue }
+        const path = this.tempPath(RESERVE_SUFFIX)
+        await (await open(path, 'wx', 0o600)).close()
+        if (this.reserveStopped || this.closed) { await unlink(path).catch(() => {}); return }
+        this.reserve.push(path)
+      }
+    })().catch(() => {}).finally(() => { this.reserving = undefined })
+  }
+
+  /** Stops topping up the reserve (its files stay for the next start). */
+  private async stopReserve (): Promise<void> {
+    this.reserveStopped = true
+    await this.reserving
+  }
+
+  /** Empty files in the reserve now (tests, diagnostics). */
+  get reserved (): number { return this.reserve.length }
 
   /** Removes the spare temporary files, those still being created included; the store creates no more of them. */
   async close (): Promise<void> {
     this.closed = true
+    await this.stopReserve()
     await Promise.all([...this.sparesOpening.values()])
     await Promise.all(this.spares.splice(0).map(async spare => {
       await new Promise<void>(resolve => { closeFd(spare.fd, () => { resolve() }) })
@@ -178,10 +239,10 @@ export class SliceStore {
     this.dirs.add(dir)
   }
 
-  private tempPath (): string {
+  private tempPath (suffix = TEMP_SUFFIX): string {
     const folder = this.tempFolders[this.nextFolder] as string
     this.nextFolder = (this.nextFolder + 1) % this.tempFolders.length
-    return join(folder, randomBytes(12).toString('hex') + TEMP_SUFFIX)
+    return join(folder, randomBytes(12).toString('hex') + suffix)
   }
 
   /**
@@ -227,10 +288,18 @@ export class SliceStore {
     this.dirs.delete(dirname(this.absolute(relPath)))
   }
 
-  /** Names of the temporary files present, the spares aside (tests, diagnostics). */
+  /**
+   * Names of the temporary files present, the spares aside (tests,
+   * diagnostics): `.part` files, and reserve files holding bytes (an empty
+   * one is the reserve, whichever store instance looks).
+   */
   async temps (): Promise<string[]> {
     const spares = new Set([...this.spares.map(s => s.path), ...this.sparesOpening.keys()].map(p => relative(this.tempDir, p)))
-    return (await this.tempFiles([this.tempDir, ...this.tempFolders])).filter(f => !spares.has(f))
+    const written: string[] = []
+    for (const f of await this.tempFiles(this.tempFolders, RESERVE_SUFFIX)) {
+      if (await stat(join(this.tempDir, f)).then(s => s.size > 0, () => false)) written.push(f)
+    }
+    return [...await this.tempFiles([this.tempDir, ...this.tempFolders]), ...written].filter(f => !spares.has(f))
   }
 }
 

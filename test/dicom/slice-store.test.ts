@@ -1,8 +1,9 @@
 import { readdir, readFile, writeFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SliceStore } from '../../src/dicom/index.js'
-import { SYNC_AHEAD_BYTES } from '../../src/dicom/constants.js'
+import { RESERVE_FILES, RESERVE_SUFFIX, SPARE_FILES, SYNC_AHEAD_BYTES } from '../../src/dicom/constants.js'
+import { waitFor } from '../helpers/wait.js'
 import { tempDir } from '../helpers/tmp.js'
 
 describe('slice store', () => {
@@ -72,5 +73,38 @@ describe('slice store', () => {
     expect((await readFile(path)).equals(Buffer.alloc(1000, 9))).toBe(true)
     expect(await store.temps()).toEqual([])
     await store.close()
+  })
+
+  it('keeps a reserve of empty files that arriving instances open instead of creating files, topped up once idle, kept across a restart', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20, sync: false })
+    await store.init()
+    await waitFor(() => store.reserved === RESERVE_FILES, 20_000, 'the reserve to fill')
+    const reserveFiles = async (): Promise<string[]> => (await readdir(store.tempDir, { recursive: true })).filter(f => f.endsWith(RESERVE_SUFFIX))
+    expect(await reserveFiles()).toHaveLength(RESERVE_FILES)
+    expect(await store.temps()).toEqual([])
+    // The first instance finds no spare open yet; the next ones are reserve files, opened ahead.
+    const first = store.createTemp(new Uint8Array([1]))
+    expect(store.reserved).toBe(RESERVE_FILES - SPARE_FILES)
+    await store.commit(first, 's/0.dcm')
+    const second = store.createTemp(new Uint8Array([2]))
+    expect(second.path.endsWith(RESERVE_SUFFIX)).toBe(true)
+    expect(await store.temps()).toEqual([relative(store.tempDir, second.path)])
+    await store.commit(second, 's/1.dcm')
+    expect((await readFile(store.absolute('s/1.dcm')))[0]).toBe(2)
+    // Topped up again once nothing arrives.
+    await waitFor(() => store.reserved === RESERVE_FILES, 20_000, 'the reserve to be topped up')
+    // A reserve file holding bytes (taken by an instance before a crash) is dropped at start; the empty ones stay.
+    const third = store.createTemp(new Uint8Array([3]))
+    expect(third.path.endsWith(RESERVE_SUFFIX)).toBe(true)
+    await store.close()
+    const kept = store.reserved
+    expect(kept).toBeGreaterThan(0)
+    await writeFile(join(store.tempDir, '0', `crashed${RESERVE_SUFFIX}`), 'half an instance')
+    const again = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20, sync: false })
+    // The crashed one and `third`, never committed; the spares open at close were removed then.
+    expect(await again.init()).toBe(2)
+    expect(again.reserved).toBe(kept)
+    expect(await again.temps()).toEqual([])
+    await again.close()
   })
 })
