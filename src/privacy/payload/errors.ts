@@ -168,3 +168,13 @@ export class HashWorkerError extends Error {
     this.name = 'HashWorkerError'
   }
 }
+
+/** The worker thread running HPKE failed or was stopped; key wrapping falls back to the calling thread. */
+export class HpkeWorkerError extends Error {
+  static override name = 'HpkeWorkerError'
+
+  constructor (problem: string) {
+    super(`HPKE worker: ${problem}`)
+    this.name = 'HpkeWorkerError'
+  }
+}

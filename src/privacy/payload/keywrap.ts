@@ -5,12 +5,14 @@
  * id, version and the recipient's public key, so a wrapped key opens only
  * with that recipient's private key and only for that file version.
  * Wire form: enc (32 bytes) ‖ ciphertext (32-byte key + 16-byte tag).
+ * The HPKE steps run on a worker thread (hpke-worker.ts says why).
  */
 import { createHash } from 'node:crypto'
 // @hpke/core's X25519 KEM runs on WebCrypto (node:crypto): about twice as fast as a pure-JS curve.
 import { Aes256Gcm, CipherSuite, DhkemX25519HkdfSha256, HkdfSha256 } from '@hpke/core'
 import { DATA_KEY_BYTES, KEY_WRAP_LABEL, WRAPPED_KEY_BYTES, X25519_KEY_BYTES } from './constants.js'
 import { KeyUnwrapError, KeyWrapError, PayloadParameterError } from './errors.js'
+import { sharedHpkeWorker } from './hpke-worker.js'
 import { checkFileId, checkVersion } from './layout.js'
 import { recipientPublicKey } from './keys.js'
 import { concatBytes, utf8 } from './bytes.js'
@@ -39,19 +41,47 @@ function wrapInfo (context: WrapContext, recipient: Uint8Array): Uint8Array {
   return concatBytes(utf8(KEY_WRAP_LABEL), Uint8Array.of(0), digest)
 }
 
+/**
+ * HPKE on the worker thread (hpke-worker.ts), or on this one if the worker
+ * cannot run (it failed, or a runtime without worker threads): the same
+ * suite either way, so the bytes are the same.
+ */
+async function sealed (recipientPublic: Uint8Array, info: Uint8Array, plaintext: Uint8Array): Promise<{ enc: Uint8Array, ct: Uint8Array }> {
+  const reply = await sharedHpkeWorker().run({ op: 'seal', key: recipientPublic, info, plaintext }).catch(() => undefined)
+  if (reply !== undefined) {
+    if (reply.enc === undefined || reply.ct === undefined) throw new KeyWrapError('recipient public key rejected')
+    return { enc: reply.enc, ct: reply.ct }
+  }
+  try {
+    const recipientPublicKey = await suite.kem.deserializePublicKey(new Uint8Array(recipientPublic))
+    const out = await suite.seal({ recipientPublicKey, info }, plaintext)
+    return { enc: new Uint8Array(out.enc), ct: new Uint8Array(out.ct) }
+  } catch {
+    throw new KeyWrapError('recipient public key rejected')
+  }
+}
+
+async function opened (recipientPrivate: Uint8Array, info: Uint8Array, enc: Uint8Array, ct: Uint8Array): Promise<Uint8Array> {
+  const reply = await sharedHpkeWorker().run({ op: 'open', key: recipientPrivate, info, enc, ct }).catch(() => undefined)
+  if (reply !== undefined) {
+    if (reply.plaintext === undefined) throw new KeyUnwrapError()
+    return reply.plaintext
+  }
+  try {
+    const recipientKey = await suite.kem.deserializePrivateKey(new Uint8Array(recipientPrivate))
+    return new Uint8Array(await suite.open({ recipientKey, enc, info }, ct))
+  } catch {
+    throw new KeyUnwrapError()
+  }
+}
+
 /** Wraps `dataKey` to the recipient's X25519 public key for one file version. */
 export async function wrapDataKey (dataKey: Uint8Array, recipientPublic: Uint8Array, context: WrapContext): Promise<Uint8Array> {
   if (!(dataKey instanceof Uint8Array) || dataKey.length !== DATA_KEY_BYTES) throw new PayloadParameterError('dataKey', `must be ${DATA_KEY_BYTES} bytes`)
   if (!(recipientPublic instanceof Uint8Array) || recipientPublic.length !== X25519_KEY_BYTES) throw new KeyWrapError('recipient public key must be 32 bytes')
   const info = wrapInfo(context, recipientPublic)
-  let sealed
-  try {
-    const recipientPublicKey = await suite.kem.deserializePublicKey(new Uint8Array(recipientPublic))
-    sealed = await suite.seal({ recipientPublicKey, info }, dataKey)
-  } catch {
-    throw new KeyWrapError('recipient public key rejected')
-  }
-  return concatBytes(new Uint8Array(sealed.enc), new Uint8Array(sealed.ct))
+  const { enc, ct } = await sealed(recipientPublic, info, dataKey)
+  return concatBytes(enc, ct)
 }
 
 /** Opens a wrapped key with the recipient's X25519 private key; throws KeyUnwrapError on any mismatch. */
@@ -59,13 +89,7 @@ export async function unwrapDataKey (wrapped: Uint8Array, recipientPrivate: Uint
   if (!(wrapped instanceof Uint8Array) || wrapped.length !== WRAPPED_KEY_BYTES) throw new KeyUnwrapError(`wrapped key must be ${WRAPPED_KEY_BYTES} bytes`)
   if (!(recipientPrivate instanceof Uint8Array) || recipientPrivate.length !== X25519_KEY_BYTES) throw new KeyUnwrapError('private key must be 32 bytes')
   const info = wrapInfo(context, recipientPublicKey(recipientPrivate))
-  let key: ArrayBuffer
-  try {
-    const recipientKey = await suite.kem.deserializePrivateKey(new Uint8Array(recipientPrivate))
-    key = await suite.open({ recipientKey, enc: wrapped.slice(0, X25519_KEY_BYTES), info }, wrapped.slice(X25519_KEY_BYTES))
-  } catch {
-    throw new KeyUnwrapError()
-  }
+  const key = await opened(recipientPrivate, info, wrapped.slice(0, X25519_KEY_BYTES), wrapped.slice(X25519_KEY_BYTES))
   if (key.byteLength !== DATA_KEY_BYTES) throw new KeyUnwrapError('wrapped value is not a data key')
-  return new Uint8Array(key)
+  return key
 }

@@ -17,7 +17,8 @@ const samples: Record<string, Error> = {
   KeyWrapError: new errors.KeyWrapError('x'),
   KeyUnwrapError: new errors.KeyUnwrapError(),
   KeyFileError: new errors.KeyFileError('/k', 'x'),
-  HashWorkerError: new errors.HashWorkerError('x')
+  HashWorkerError: new errors.HashWorkerError('x'),
+  HpkeWorkerError: new errors.HpkeWorkerError('x')
 }
 
 describe('payload errors', () => {
