@@ -241,6 +241,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
           chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
           sources: [master],
           moreSources: replicas.then(r => { joined += r.length; return r }),
+          // A small image, from its master alone: every chunk in one request (one stream, one access check).
+          ...(manifest.chunks.length < MULTI_SOURCE_MIN_CHUNKS ? { lanes: 1, initialBatch: manifest.chunks.length } : {}),
           sink,
           auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
           ...abortable,
