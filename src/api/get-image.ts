@@ -74,6 +74,11 @@ export const MULTI_SOURCE_MIN_CHUNKS = 8
 interface Downloads extends ChunkSink {
   read: (index: number) => Promise<Uint8Array>
   remove: () => Promise<void>
+  /**
+   * Present when `read` may run during the transfer: it waits for the chunk
+   * to arrive, and fails once `fail` is called (the transfer failed).
+   */
+  fail?: (err: unknown) => void
 }
 
 /** Chunk files of one content id under the node's download folder: a resumable sink. */
@@ -92,17 +97,36 @@ async function fileDownloads (dir: string): Promise<Downloads> {
   }
 }
 
-/** A small image's chunks in memory (bounded by IN_MEMORY_IMAGE_BYTES plus one chunk per source in flight). */
+/**
+ * A small image's chunks in memory (bounded by IN_MEMORY_IMAGE_BYTES plus one
+ * chunk per source in flight). Read while the transfer runs: a read waits
+ * for its chunk, and each chunk is let go once read.
+ */
 function memoryDownloads (): Downloads {
   const chunks = new Map<number, Uint8Array>()
+  const waiting = new Map<number, { resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>()
+  let failure: { err: unknown } | undefined
   return {
     has: async (i) => chunks.has(i),
-    put: async (i, bytes) => { chunks.set(i, bytes) },
+    put: async (i, bytes) => {
+      const reader = waiting.get(i)
+      if (reader === undefined) { chunks.set(i, bytes); return }
+      waiting.delete(i)
+      reader.resolve(bytes)
+    },
     read: async (i) => {
       const bytes = chunks.get(i)
-      if (bytes === undefined) throw new Error(`chunk ${i} missing after the transfer`)
-      chunks.delete(i)
-      return bytes
+      if (bytes !== undefined) {
+        chunks.delete(i)
+        return bytes
+      }
+      if (failure !== undefined) throw failure.err
+      return await new Promise<Uint8Array>((resolve, reject) => { waiting.set(i, { resolve, reject }) })
+    },
+    fail: (err) => {
+      failure = { err }
+      for (const w of waiting.values()) w.reject(err)
+      waiting.clear()
     },
     remove: async () => { chunks.clear() }
   }
@@ -204,7 +228,13 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
 
     step = 'fetch'
     const sources: Record<string, number> = {}
-    let dataKey: Uint8Array
+    let dataKey!: Uint8Array
+    /** Decrypts the chunks `read` gives, in order, into the output. */
+    const write = async (read: (index: number) => Promise<Uint8Array>, key: Uint8Array): Promise<number> => format === 'dicom'
+      ? await writeDecryptedDicom(read, manifest, key, options.out, signal)
+      : await writeDecrypted(read, manifest, key, options.out, signal)
+    /** The decryption already running during the transfer (chunks in memory). */
+    let writing: Promise<number> | undefined
     let read: (index: number) => Promise<Uint8Array>
     let release = (): void => {}
     if (atMaster) {
@@ -235,43 +265,63 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       const recipient = generateRecipientKeyPair()
       let keyFailed = false
       // The key is asked for, and unwrapped, while the chunks flow: both come from the master's side.
-      const [result, key] = await Promise.all([
-        node.libp2p.services.chunks.fetch({
-          contentId: manifest.merkleRoot,
-          chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
-          sources: [master],
-          moreSources: replicas.then(r => { joined += r.length; return r }),
-          // A small image, from its master alone: every chunk in one request (one stream, one access check).
-          ...(manifest.chunks.length < MULTI_SOURCE_MIN_CHUNKS ? { lanes: 1, initialBatch: manifest.chunks.length } : {}),
-          sink,
-          auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
-          ...abortable,
-          onProgress: (e) => {
-            if (e.type !== 'chunk') return
-            done++
-            bytes += e.bytes
-            onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: e.from.toString() })
-          }
-        }),
-        node.libp2p.services.keys.request(master, {
-          lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
-        }, abortable).then(async wrapped => {
-          onProgress?.({ step: 'key' })
-          return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
-        }).catch((err: unknown) => { keyFailed = true; throw err })
-      ]).catch((err: unknown) => { if (keyFailed) step = 'key'; throw err })
+      const keyed = node.libp2p.services.keys.request(master, {
+        lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
+      }, abortable).then(async wrapped => {
+        onProgress?.({ step: 'key' })
+        return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
+      }).catch((err: unknown) => { keyFailed = true; throw err })
+      // Chunks in memory are decrypted and written as they arrive, once the key is here.
+      const fail = sink.fail
+      writing = fail === undefined
+        ? undefined
+        : keyed.then(async key => {
+          onProgress?.({ step: 'decrypt' })
+          return await write(read, key)
+        })
+      writing?.catch(() => {})
+      let result
+      try {
+        [result, dataKey] = await Promise.all([
+          node.libp2p.services.chunks.fetch({
+            contentId: manifest.merkleRoot,
+            chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
+            sources: [master],
+            moreSources: replicas.then(r => { joined += r.length; return r }),
+            // A small image, from its master alone: every chunk in one request (one stream, one access check).
+            ...(manifest.chunks.length < MULTI_SOURCE_MIN_CHUNKS ? { lanes: 1, initialBatch: manifest.chunks.length } : {}),
+            sink,
+            auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
+            ...abortable,
+            onProgress: (e) => {
+              if (e.type !== 'chunk') return
+              done++
+              bytes += e.bytes
+              onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: e.from.toString() })
+            }
+          }),
+          keyed
+        ])
+      } catch (err) {
+        if (keyFailed) step = 'key'
+        // The decryption waiting for chunks stops, and removes what it wrote.
+        fail?.(err)
+        await writing?.catch(() => {})
+        throw err
+      }
       onProgress?.({ step: 'fetched', sources: result.sources.filter(r => r.chunks > 0).length })
       for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
-      dataKey = key
     }
 
     step = 'decrypt'
-    onProgress?.({ step: 'decrypt' })
     let total: number
     try {
-      total = format === 'dicom'
-        ? await writeDecryptedDicom(read, manifest, dataKey, options.out, signal)
-        : await writeDecrypted(read, manifest, dataKey, options.out, signal)
+      if (writing !== undefined) {
+        total = await writing
+      } else {
+        onProgress?.({ step: 'decrypt' })
+        total = await write(read, dataKey)
+      }
     } finally {
       release()
     }
