@@ -5,7 +5,7 @@
  * volume voxel-identical to assembling the original slices locally.
  */
 import { execFileSync } from 'node:child_process'
-import { mkdir, readFile, readdir } from 'node:fs/promises'
+import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { getImage } from '../../src/api/get-image.js'
@@ -35,6 +35,8 @@ describe('getImage across hospitals', () => {
   const doctor = generateSigner()
   const stranger = generateSigner()
   const series: SeriesInfo = { lfn: 'lfn-ct-1', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+  const big: SeriesInfo = { lfn: 'lfn-ct-big', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+  let bigDir: string
 
   beforeAll(async () => {
     dir = await tempDir()
@@ -44,12 +46,17 @@ describe('getImage across hospitals', () => {
     const files = (await import('node:fs/promises')).readdir(slicesDir)
     const names = (await files).filter(n => n.endsWith('.dcm'))
     series.instances = names
-    const catalog: SeriesCatalog = { describe: async lfn => lfn === series.lfn ? series : undefined }
+    // A series of four 1 MiB chunks, for a transfer that fails part way.
+    bigDir = join(dir.path, 'pacs-big')
+    await mkdir(bigDir)
+    await writeSeries(bigDir, { modality: 'CT', rows: 256, columns: 256, slices: 28, seed: 8 })
+    big.instances = (await readdir(bigDir)).filter(n => n.endsWith('.dcm'))
+    const catalog: SeriesCatalog = { describe: async lfn => lfn === series.lfn ? series : lfn === big.lfn ? big : undefined }
     const slices: SliceProvider = {
       ensure: async (info, { onProgress }) => {
         sliceCalls++
         onProgress?.({ done: info.instances.length, total: info.instances.length })
-        return info.instances.map(name => ({ name, path: join(slicesDir, name) }))
+        return info.instances.map(name => ({ name, path: join(info.lfn === big.lfn ? bigDir : slicesDir, name) }))
       }
     }
     fed = await startLocalFederation({
@@ -102,6 +109,27 @@ describe('getImage across hospitals', () => {
     const before = sliceCalls
     await getImage(c, walletFor(doctor), series.lfn, { out: join(dir.path, 'again.nii.gz') })
     expect(sliceCalls).toBe(before)
+  })
+
+  it('a transfer that fails part way leaves nothing at the output, not even the part already decrypted', async () => {
+    await a.dataPlane.pipeline.prepare(big.lfn)
+    // The last chunk of A's cached copy no longer matches its id, and A is the only source.
+    const lease = await a.dataPlane.cache.images.get(big.lfn, 1)
+    expect(lease?.chunks.length).toBe(4)
+    const last = lease?.chunkPath('3') as string
+    lease?.release()
+    const bytes = await readFile(last)
+    bytes[100] = (bytes[100] ?? 0) ^ 1
+    await writeFile(last, bytes)
+    const outDir = join(dir.path, 'broken')
+    await mkdir(outDir)
+    const steps: string[] = []
+    const err = await getImage(c, walletFor(doctor), big.lfn, { out: join(outDir, 'big.nii'), onProgress: e => steps.push(e.step) }).catch(e => e)
+    expect(err).toMatchObject({ name: 'GetImageError', step: 'fetch' })
+    expect(err.cause.name).toBe('MissingChunksError')
+    // Chunks are decrypted as they arrive once the key is in (usually before the last chunk): whatever was written is gone.
+    expect(steps).toContain('fetch')
+    expect(await readdir(outDir)).toEqual([])
   })
 
   it('the DICOM form: every object de-identified at the master, pixels intact, readable by DCMTK', async () => {
