@@ -2,7 +2,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises'
 import { join, relative } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { SliceStore } from '../../src/dicom/index.js'
-import { RESERVE_FILES, RESERVE_SUFFIX, SPARE_FILES, SYNC_AHEAD_BYTES } from '../../src/dicom/constants.js'
+import { RESERVE_FILES, RESERVE_SUFFIX, SYNC_AHEAD_BYTES } from '../../src/dicom/constants.js'
 import { waitFor } from '../helpers/wait.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -82,12 +82,14 @@ describe('slice store', () => {
     const reserveFiles = async (): Promise<string[]> => (await readdir(store.tempDir, { recursive: true })).filter(f => f.endsWith(RESERVE_SUFFIX))
     expect(await reserveFiles()).toHaveLength(RESERVE_FILES)
     expect(await store.temps()).toEqual([])
-    // The first instance finds no spare open yet; the next ones are reserve files, opened ahead.
+    // Each instance opens a file of the reserve (nothing created, no spare needed while it lasts).
     const first = store.createTemp(new Uint8Array([1]))
-    expect(store.reserved).toBe(RESERVE_FILES - SPARE_FILES)
+    expect(first.path.endsWith(RESERVE_SUFFIX)).toBe(true)
+    expect(store.reserved).toBe(RESERVE_FILES - 1)
     await store.commit(first, 's/0.dcm')
     const second = store.createTemp(new Uint8Array([2]))
     expect(second.path.endsWith(RESERVE_SUFFIX)).toBe(true)
+    expect(store.reserved).toBe(RESERVE_FILES - 2)
     expect(await store.temps()).toEqual([relative(store.tempDir, second.path)])
     await store.commit(second, 's/1.dcm')
     expect((await readFile(store.absolute('s/1.dcm')))[0]).toBe(2)
@@ -101,7 +103,7 @@ describe('slice store', () => {
     expect(kept).toBeGreaterThan(0)
     await writeFile(join(store.tempDir, '0', `crashed${RESERVE_SUFFIX}`), 'half an instance')
     const again = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20, sync: false })
-    // The crashed one and `third`, never committed; the spares open at close were removed then.
+    // The crashed one and `third`, never committed.
     expect(await again.init()).toBe(2)
     expect(again.reserved).toBe(kept)
     expect(await again.temps()).toEqual([])
