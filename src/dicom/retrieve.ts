@@ -31,6 +31,8 @@ export interface RetrieveSeriesOptions {
   method?: 'get' | 'move'
   /** SOPInstanceUIDs to retrieve (C-GET); default: every instance the PACS lists. */
   instances?: readonly string[]
+  /** `instances` are known not to be in the slice store (the registry said so): not looked up again. */
+  knownMissing?: boolean
   signal?: AbortSignal
   /** Deadline of the whole retrieval. */
   timeoutMs?: number
@@ -87,9 +89,10 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
     report()
   } else {
     const wanted = options.instances ?? await listInstances(pool, study, series, signal)
-    const queue: string[] = []
+    const known = options.knownMissing === true && options.instances !== undefined
+    const queue: string[] = known ? [...wanted] : []
     // Which instances are already here: looked up a batch at a time (one LevelDB read each, in parallel).
-    for (let i = 0; i < wanted.length; i += LOOKUP_BATCH) {
+    for (let i = 0; i < (known ? 0 : wanted.length); i += LOOKUP_BATCH) {
       const batch = wanted.slice(i, i + LOOKUP_BATCH)
       const held = await Promise.all(batch.map(async uid => (await registry.instanceBySopUid(uid))?.instance.file !== undefined))
       batch.forEach((uid, k) => { if (held[k] === true) skipped++; else queue.push(uid) })
@@ -166,5 +169,5 @@ export async function fetchSeries (deps: RetrieveDeps, lfn: string, options: Omi
     const record = await deps.registry.register(lfn)
     return { lfn, completed: 0, failed: 0, skipped: record.present, bytes: 0, series: record }
   }
-  return await retrieveSeries(deps, study, series, { ...options, ...(options.method === 'move' ? {} : { instances: missing }) })
+  return await retrieveSeries(deps, study, series, { ...options, ...(options.method === 'move' ? {} : { instances: missing, knownMissing: true }) })
 }

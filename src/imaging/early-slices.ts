@@ -1,11 +1,13 @@
 /**
  * Slices read while the series is still arriving from the PACS: each one the
- * slice provider announces is read and its header parsed at once, so that
- * assembly's first pass overlaps the retrieval instead of following it; its
+ * slice provider announces is read (a small one on the spot) and its header
+ * parsed at once, so that assembly's first pass overlaps the retrieval
+ * instead of following it; its
  * bytes are kept in memory up to a budget, so that the second pass reads no
  * file again. Anything that goes wrong here is left for assembly to meet
  * and report with its own typed errors (the slice is simply read again).
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { parseHeader, type HeaderResult, type SliceSource } from '../assembly/index.js'
 
@@ -24,27 +26,40 @@ export class EarlySlices {
 
   constructor (private readonly budgetBytes: number) {}
 
-  /** Starts reading one slice that just landed (once per name). */
+  /**
+   * Reads one slice that just landed (once per name): a slice of at most
+   * SYNC_READ_MAX_BYTES at once, from the page cache, where four thread-pool
+   * hand-offs (open, stat, read, close) would cost the event loop more than
+   * the read itself; a larger one in the thread pool.
+   */
   add (file: { name: string, path: string }): void {
     if (this.closed || this.entries.has(file.name)) return
     const entry: Early = { path: file.path }
     this.entries.set(file.name, entry)
+    const small = readSmall(file.path)
+    if (small !== undefined) {
+      this.keep(entry, file.name, small)
+      return
+    }
     const work = readFile(file.path).then(buffer => {
-      if (this.closed) return
-      const bytes = new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
-      try {
-        entry.header = parseHeader(bytes, file.name)
-      } catch {
-        // Pass 1 parses it again and throws its typed error there.
-        return
-      }
-      if (this.held + bytes.byteLength <= this.budgetBytes) {
-        entry.bytes = bytes
-        this.held += bytes.byteLength
-      }
+      this.keep(entry, file.name, new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength))
     }, () => {})
     const tracked = work.finally(() => { this.pending.delete(tracked) })
     this.pending.add(tracked)
+  }
+
+  private keep (entry: Early, name: string, bytes: Uint8Array): void {
+    if (this.closed) return
+    try {
+      entry.header = parseHeader(bytes, name)
+    } catch {
+      // Pass 1 parses it again and throws its typed error there.
+      return
+    }
+    if (this.held + bytes.byteLength <= this.budgetBytes) {
+      entry.bytes = bytes
+      this.held += bytes.byteLength
+    }
   }
 
   /** Resolves once every slice announced so far has been read. */
@@ -77,5 +92,34 @@ export class EarlySlices {
     this.closed = true
     this.entries.clear()
     this.held = 0
+  }
+}
+
+/** Slices up to this size are read on the spot (see `EarlySlices.add`). */
+export const SYNC_READ_MAX_BYTES = 4 * 1024 * 1024
+
+/** The whole file if it is at most SYNC_READ_MAX_BYTES, read now; undefined otherwise or on any error (left to the thread pool, or to assembly). */
+function readSmall (path: string): Uint8Array | undefined {
+  let fd: number
+  try {
+    fd = openSync(path, 'r')
+  } catch {
+    return undefined
+  }
+  try {
+    const size = fstatSync(fd).size
+    if (size > SYNC_READ_MAX_BYTES) return undefined
+    const buffer = Buffer.allocUnsafeSlow(size)
+    let done = 0
+    while (done < size) {
+      const n = readSync(fd, buffer, done, size - done, done)
+      if (n === 0) return undefined
+      done += n
+    }
+    return new Uint8Array(buffer.buffer, buffer.byteOffset, buffer.byteLength)
+  } catch {
+    return undefined
+  } finally {
+    closeSync(fd)
   }
 }
