@@ -1,8 +1,16 @@
 /**
  * Preparing an image at its master site — steps 2 to 6 of getImage (DESIGN.md,
  * paper fig. 4a): image cache → registry → slice files (cache, else the
- * PACS) → assemble → encrypt → commit to the image cache → sign the manifest
- * → announce the content id in the DHT.
+ * PACS) → assemble → encrypt (the chunk files of the cache entry are
+ * written meanwhile) → sign the manifest → commit to the image cache →
+ * announce the content id in the DHT.
+ *
+ * One overlap with DESIGN.md's order, for a requester at another site
+ * (`early`): it is answered once the manifest is signed and the data key
+ * stored, and pulls the chunks (step 7) from memory while the commit to the
+ * image cache finishes. The commit stays atomic: if it fails, the key and
+ * the chunks held are undone with the rest, and that requester's transfer
+ * fails with a typed error rather than getting anything half-committed.
  *
  * A cache hit is answered outside any transaction (no effect, a few ms). A
  * miss runs as one DSE¹ query (`prepare-image`) on the injected `TxEngine`:
