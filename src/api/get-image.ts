@@ -229,10 +229,10 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     step = 'fetch'
     const sources: Record<string, number> = {}
     let dataKey!: Uint8Array
-    /** Decrypts the chunks `read` gives, in order, into the output. */
-    const write = async (read: (index: number) => Promise<Uint8Array>, key: Uint8Array): Promise<number> => format === 'dicom'
-      ? await writeDecryptedDicom(read, manifest, key, options.out, signal)
-      : await writeDecrypted(read, manifest, key, options.out, signal)
+    /** Decrypts the chunks `chunk` gives, in order, into the output. */
+    const write = async (chunk: (index: number) => Promise<Uint8Array>, key: Uint8Array): Promise<number> => format === 'dicom'
+      ? await writeDecryptedDicom(chunk, manifest, key, options.out, signal)
+      : await writeDecrypted(chunk, manifest, key, options.out, signal)
     /** The decryption already running during the transfer (chunks in memory). */
     let writing: Promise<number> | undefined
     let read: (index: number) => Promise<Uint8Array>

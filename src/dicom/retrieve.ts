@@ -89,11 +89,11 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
     report()
   } else {
     const wanted = options.instances ?? await listInstances(pool, study, series, signal)
-    const known = options.knownMissing === true && options.instances !== undefined
-    const queue: string[] = known ? [...wanted] : []
-    // Which instances are already here: looked up a batch at a time (one LevelDB read each, in parallel).
-    for (let i = 0; i < (known ? 0 : wanted.length); i += LOOKUP_BATCH) {
-      const batch = wanted.slice(i, i + LOOKUP_BATCH)
+    // Which instances are already here, unless the caller knows: looked up a batch at a time (one LevelDB read each, in parallel).
+    const lookup = options.knownMissing === true && options.instances !== undefined ? [] : wanted
+    const queue: string[] = lookup.length === 0 ? [...wanted] : []
+    for (let i = 0; i < lookup.length; i += LOOKUP_BATCH) {
+      const batch = lookup.slice(i, i + LOOKUP_BATCH)
       const held = await Promise.all(batch.map(async uid => (await registry.instanceBySopUid(uid))?.instance.file !== undefined))
       batch.forEach((uid, k) => { if (held[k] === true) skipped++; else queue.push(uid) })
     }

@@ -118,32 +118,31 @@ export class SliceStore {
   createTemp (head?: Uint8Array, options: { durable?: boolean } = {}): TempFile {
     const syncAheadBytes = this.sync && (options.durable ?? true) ? SYNC_AHEAD_BYTES : 0
     this.lastTaken = Date.now()
-    // An empty file of the reserve, opened here: a short system call (no inode to allocate),
-    // where handing an open to the thread pool costs the event loop 0.2 ms here (the
-    // wake-up of a pool thread preempts it on a busy 2-core host).
-    for (let reserved = this.reserve.shift(); reserved !== undefined; reserved = this.reserve.shift()) {
-      let fd: number
-      try {
-        fd = openSync(reserved, 'r+')
-      } catch {
-        continue
-      }
-      const temp = new TempFile(reserved, this.maxInstanceBytes, { fd, syncAheadBytes })
-      this.topUpReserve()
-      if (this.reserve.length === 0) this.prepareSpare()
-      if (head !== undefined) temp.write(head)
-      return temp
-    }
-    // The reserve is spent: spares being created in the thread pool, else a file created now.
-    // Oldest first: its folder is the furthest from the one the next spare is created in.
-    const spare = this.spares.shift()
-    const temp = spare === undefined
+    // Oldest spare first: its folder is the furthest from the one the next spare is created in.
+    const ready = this.takeReserved() ?? this.spares.shift()
+    const temp = ready === undefined
       ? new TempFile(this.tempPath(), this.maxInstanceBytes, { syncAheadBytes })
-      : new TempFile(spare.path, this.maxInstanceBytes, { fd: spare.fd, syncAheadBytes })
-    this.prepareSpare()
+      : new TempFile(ready.path, this.maxInstanceBytes, { fd: ready.fd, syncAheadBytes })
+    // Spares are created in the thread pool only once the reserve is spent.
+    if (this.reserve.length === 0) this.prepareSpare()
     this.topUpReserve()
     if (head !== undefined) temp.write(head)
     return temp
+  }
+
+  /**
+   * An empty file of the reserve, opened here: a short system call (no inode
+   * to allocate), where handing an open to the thread pool costs the event
+   * loop 0.2 ms here (the wake-up of a pool thread preempts it on a busy
+   * 2-core host).
+   */
+  private takeReserved (): { path: string, fd: number } | undefined {
+    for (let path = this.reserve.shift(); path !== undefined; path = this.reserve.shift()) {
+      try {
+        return { path, fd: openSync(path, 'r+') }
+      } catch {}
+    }
+    return undefined
   }
 
   /**

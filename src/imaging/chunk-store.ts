@@ -57,16 +57,16 @@ export function imageChunkStore (images: ImageCache, index: ContentIndex, hot?: 
     const lease = await images.chunks(entry.lfn, entry.version)
     if (lease === undefined) return undefined
     const names = new Set(lease.chunks.map(([name]) => name))
-    let open = true
+    let released = false
     return {
       read: async (chunk) => {
         const name = String(chunk)
-        if (!open || !names.has(name)) return undefined
+        if (released || !names.has(name)) return undefined
         return new Uint8Array(await readFile(lease.chunkPath(name)))
       },
       close: () => {
-        if (!open) return
-        open = false
+        if (released) return
+        released = true
         lease.release()
       }
     }

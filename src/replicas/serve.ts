@@ -8,6 +8,7 @@
  * the master's custodian match at any holder.
  */
 import { publicKeyFromPeerId } from '../privacy/payload/index.js'
+import { openReader } from '../protocols/chunks/server.js'
 import type { ChunkStore } from '../protocols/chunks/types.js'
 import type { ResourceDescriptor } from '../sac/index.js'
 import type { ReplicaEntry } from './store.js'
@@ -23,12 +24,8 @@ export function unionChunkStore (stores: readonly ChunkStore[]): ChunkStore {
     read: async (contentId, index) => await (await owner(contentId))?.read(contentId, index),
     open: async (contentId) => {
       for (const s of stores) {
-        if (s.open !== undefined) {
-          const reader = await s.open(contentId)
-          if (reader !== undefined) return reader
-        } else if (await s.has(contentId)) {
-          return { read: async (index) => await s.read(contentId, index), close: () => {} }
-        }
+        const reader = await openReader(s, contentId)
+        if (reader !== undefined) return reader
       }
       return undefined
     }

@@ -11,14 +11,14 @@
  *
  * The worker runs the same library (its CommonJS build, resolved from here)
  * with the same suite; it sees the data key or the recipient's private key
- * of the job it runs (same process, same trust). One worker per process,
- * started on first use, referenced only while it has work; if it fails,
- * its jobs fail with HpkeWorkerError and the caller falls back to the
- * calling thread.
+ * of the job it runs (same process, same trust). One worker per process
+ * (job-worker.ts: started on first use, referenced only while it has work);
+ * if it fails, its jobs fail with HpkeWorkerError and the caller falls back
+ * to the calling thread.
  */
 import { createRequire } from 'node:module'
-import { Worker } from 'node:worker_threads'
 import { HpkeWorkerError } from './errors.js'
+import { JobWorker } from './job-worker.js'
 
 /** CommonJS source of the worker: the suite of keywrap.ts, one job per message. */
 const WORKER_SOURCE = `
@@ -54,58 +54,20 @@ export interface HpkeReply {
   failed?: true
 }
 
-interface Pending { resolve: (r: HpkeReply) => void, reject: (err: Error) => void }
-
 export class HpkeWorker {
-  private worker: Worker | undefined
-  private seq = 0
-  private readonly jobs = new Map<number, Pending>()
+  private readonly thread = new JobWorker<HpkeReply>({
+    source: WORKER_SOURCE,
+    workerData: () => ({ hpke: createRequire(import.meta.url).resolve('@hpke/core') }),
+    lost: (problem) => new HpkeWorkerError(problem)
+  })
 
   /** Runs one job; rejects with HpkeWorkerError if the worker cannot run it at all. */
   async run (job: HpkeJob): Promise<HpkeReply> {
-    const worker = this.start()
-    const seq = this.seq++
-    return await new Promise((resolve, reject) => {
-      this.jobs.set(seq, { resolve, reject })
-      if (this.jobs.size === 1) worker.ref()
-      worker.postMessage({ ...job, seq })
-    })
+    return await this.thread.run(job)
   }
 
   async close (): Promise<void> {
-    const w = this.worker
-    this.worker = undefined
-    this.fail(new HpkeWorkerError('closed'))
-    await w?.terminate()
-  }
-
-  private start (): Worker {
-    if (this.worker !== undefined) return this.worker
-    const hpke = createRequire(import.meta.url).resolve('@hpke/core')
-    const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { hpke } })
-    worker.unref()
-    worker.on('message', (reply: HpkeReply & { seq: number }) => {
-      const job = this.jobs.get(reply.seq)
-      if (job === undefined) return
-      this.jobs.delete(reply.seq)
-      if (this.jobs.size === 0) worker.unref()
-      const { seq: _seq, ...answer } = reply
-      job.resolve(answer)
-    })
-    const lost = (err: Error): void => {
-      if (this.worker === worker) this.worker = undefined
-      this.fail(new HpkeWorkerError(err.message))
-    }
-    worker.on('error', lost)
-    worker.on('exit', code => { lost(new Error(`exited with code ${code}`)) })
-    this.worker = worker
-    return worker
-  }
-
-  private fail (err: Error): void {
-    const jobs = [...this.jobs.values()]
-    this.jobs.clear()
-    for (const j of jobs) j.reject(err)
+    await this.thread.close()
   }
 }
 

@@ -124,7 +124,7 @@ export class ChunkServer {
 }
 
 /** The store's reader for a content id, or one made of `has` and `read` for a store without `open`. */
-async function openReader (store: ChunkStore, contentId: Uint8Array): Promise<ChunkReader | undefined> {
+export async function openReader (store: ChunkStore, contentId: Uint8Array): Promise<ChunkReader | undefined> {
   if (store.open !== undefined) return await store.open(contentId)
   if (!await store.has(contentId)) return undefined
   return { read: async (index) => await store.read(contentId, index), close: () => {} }
