@@ -213,13 +213,20 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
 
     step = 'prepare'
     let manifestBytes: Uint8Array
-    if (atMaster) {
+    /** The requester's one-time key pair, the master wraps the data key to it (none at the master itself). */
+    const recipient = atMaster ? undefined : generateRecipientKeyPair()
+    /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
+    let wrappedInline: Uint8Array | undefined
+    if (recipient === undefined) {
       const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })
       manifestBytes = prepared.manifest
       onProgress?.({ step: 'prepare', cached: prepared.cached })
     } else {
-      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)) }, abortable)
+      // The key is asked for with the image, for the version the DHT names (the usual case: it is current).
+      const key = { lfn: id, version: record.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, record.version, recipient.publicKey)) }
+      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key }, abortable)
       manifestBytes = prepared.manifest
+      wrappedInline = prepared.wrapped
       onProgress?.({ step: 'prepare', cached: undefined })
     }
     const manifest: Manifest = await verifySignedManifest(manifestBytes, { expectedMaster: record.master })
@@ -237,7 +244,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     let writing: Promise<number> | undefined
     let read: (index: number) => Promise<Uint8Array>
     let release = (): void => {}
-    if (atMaster) {
+    if (recipient === undefined) {
       // The master reads its own cache: nothing to transfer.
       const lease = await node.dataPlane.cache.images.get(id, manifest.version)
       if (lease === undefined) throw new Error('prepared image vanished from the cache')
@@ -262,12 +269,14 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       let done = 0
       let bytes = 0
       let joined = 1
-      const recipient = generateRecipientKeyPair()
       let keyFailed = false
-      // The key is asked for, and unwrapped, while the chunks flow: both come from the master's side.
-      const keyed = node.libp2p.services.keys.request(master, {
-        lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
-      }, abortable).then(async wrapped => {
+      // The key came with the manifest, or is asked for while the chunks flow; it is unwrapped at once.
+      const wrapped = wrappedInline !== undefined
+        ? Promise.resolve(wrappedInline)
+        : node.libp2p.services.keys.request(master, {
+          lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
+        }, abortable)
+      const keyed = wrapped.then(async wrapped => {
         onProgress?.({ step: 'key' })
         return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
       }).catch((err: unknown) => { keyFailed = true; throw err })

@@ -13,14 +13,14 @@ import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
 import { DataKeys } from '../imaging/keystore.js'
 import { HotImages } from '../imaging/hot-images.js'
 import { ImagePipeline, type PublishInput } from '../imaging/prepare.js'
-import { parseImageId } from '../imaging/dicom-bundle.js'
+import { imageId, parseImageId } from '../imaging/dicom-bundle.js'
 import { createDeidentifier } from '../privacy/deid/index.js'
 import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
 import { libp2pSigner } from '../privacy/payload/index.js'
 import { chunkTransfer } from '../protocols/chunks/index.js'
 import type { ChunkAccessRequest, AccessDecision } from '../protocols/chunks/types.js'
 import { imageService } from '../protocols/image/index.js'
-import { keyRelease } from '../protocols/keys/index.js'
+import { keyRelease, type KeyReleaseInit } from '../protocols/keys/index.js'
 import { revocationPush } from '../protocols/revocations/index.js'
 import { metadataQuery, type QueryRecord, type RecordScan } from '../protocols/query/index.js'
 import { ReplicaStore, replicaResource, replicateService, ticketAuthorizer, unionChunkStore, type ReplicateInit } from '../replicas/index.js'
@@ -328,6 +328,18 @@ export class DataPlane {
     const store = this.revocations
     if (store === undefined) throw new Error('open() the data plane before building its services')
     const records = this.init.records ?? async function * () {}
+    /** Key release, over its own protocol and with an image answer. */
+    const keys: KeyReleaseInit = {
+      access: this.checker,
+      keys: {
+        get: async (lfn, version) => {
+          // `lfn` may name the DICOM form of a series: access is judged on the series.
+          const stored = await this.keys.get(lfn, version)
+          const info = stored === undefined ? undefined : await this.init.catalog.describe(parseImageId(lfn).lfn)
+          return stored === undefined || info === undefined ? undefined : { dataKey: stored.dataKey, resource: this.resourceOf(info, stored.contentId) }
+        }
+      }
+    }
     return {
       query: metadataQuery({ access: this.checker, custodian: this.custodian, cache: this.access.cache, records }),
       revocations: revocationPush({ store }),
@@ -339,24 +351,15 @@ export class DataPlane {
         fetch: async options => await this.init.fetchChunks(options),
         provide: async (cid, options) => { await this.init.provide(cid, options) }
       }),
-      keys: keyRelease({
-        access: this.checker,
-        keys: {
-          get: async (lfn, version) => {
-            // `lfn` may name the DICOM form of a series: access is judged on the series.
-            const stored = await this.keys.get(lfn, version)
-            const info = stored === undefined ? undefined : await this.init.catalog.describe(parseImageId(lfn).lfn)
-            return stored === undefined || info === undefined ? undefined : { dataKey: stored.dataKey, resource: this.resourceOf(info, stored.contentId) }
-          }
-        }
-      }),
+      keys: keyRelease(keys),
       image: imageService({
         access: this.checker,
+        keys,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
           // The requester fetches over the network: answered as soon as the image can be served.
           const p = await this.pipeline.prepare(lfn, { format: options.format, early: true, ...(options.signal === undefined ? {} : { signal: options.signal }) })
-          return { version: p.version, manifest: p.manifest }
+          return { fileId: imageId(lfn, options.format), version: p.version, manifest: p.manifest }
         }
       })
     }

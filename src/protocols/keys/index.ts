@@ -67,7 +67,8 @@ export function keyArguments (lfn: string, version: number, recipient: Uint8Arra
   return hashArguments({ lfn, version, recipient })
 }
 
-function parseRequest (m: Record<string, unknown>): KeyRequest {
+/** A key request's fields, checked; throws ProtocolError on anything else. */
+export function parseKeyRequest (m: Record<string, unknown>): KeyRequest {
   const keys = Object.keys(m).sort().join(',')
   if (keys !== 'auth,lfn,recipient,version') throw new ProtocolError('unexpected fields')
   if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128) throw new ProtocolError('bad lfn')
@@ -75,6 +76,28 @@ function parseRequest (m: Record<string, unknown>): KeyRequest {
   if (!(m.recipient instanceof Uint8Array) || m.recipient.byteLength !== 32) throw new ProtocolError('bad recipient key')
   if (!(m.auth instanceof Uint8Array)) throw new ProtocolError('bad auth')
   return { lfn: m.lfn, version: m.version, recipient: m.recipient, auth: m.auth }
+}
+
+/**
+ * The key release decision and its answer, whichever protocol carries the
+ * request (this one, or `/dm2/image/1.0.0` handing the key out with the
+ * manifest): access checked and audited as `keys/release` before the key is
+ * touched, then the key wrapped to the recipient.
+ */
+export async function releaseKey (init: KeyReleaseInit, req: KeyRequest, remotePeer: PeerId): Promise<RpcReply> {
+  const record = await init.keys.get(req.lfn, req.version)
+  if (record === undefined) return { status: 'NOT_FOUND' }
+  // Access first; the key is only touched once allowed.
+  const access = await authorize(init.access, req.auth, {
+    command: 'keys/release',
+    args: keyArguments(req.lfn, req.version, req.recipient),
+    resource: record.resource,
+    ability: 'image/read',
+    remotePeer: remotePeer.toString()
+  })
+  if (!access.allowed) return access.reply
+  const wrapped = await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
+  return { status: 'OK', body: { wrapped } }
 }
 
 class KeyReleaseService implements KeyRelease, Startable {
@@ -91,21 +114,10 @@ class KeyReleaseService implements KeyRelease, Startable {
   }
 
   private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }): Promise<RpcReply> => {
-    const req = parseRequest(m)
-    const record = await this.init.keys.get(req.lfn, req.version)
-    if (record === undefined) return { status: 'NOT_FOUND' }
-    // Access first; the key is only touched once allowed.
-    const access = await authorize(this.init.access, req.auth, {
-      command: 'keys/release',
-      args: keyArguments(req.lfn, req.version, req.recipient),
-      resource: record.resource,
-      ability: 'image/read',
-      remotePeer: connection.remotePeer.toString()
-    })
-    if (!access.allowed) return access.reply
-    const wrapped = await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
-    this.log('released key of %s v%d to %p', req.lfn, req.version, connection.remotePeer)
-    return { status: 'OK', body: { wrapped } }
+    const req = parseKeyRequest(m)
+    const reply = await releaseKey(this.init, req, connection.remotePeer)
+    if (reply.status === 'OK') this.log('released key of %s v%d to %p', req.lfn, req.version, connection.remotePeer)
+    return reply
   }
 
   async start (): Promise<void> {
