@@ -1,13 +1,14 @@
 /**
  * getImage end to end over real TCP nodes: a series registered at hospital A
  * is prepared there (assembled, encrypted, cached, announced), fetched by
- * hospital C from A, its key released wrapped to C, and decrypted to a
- * volume voxel-identical to assembling the original slices locally.
+ * hospital C from A, its key released wrapped to C (with A's answer, or
+ * over /dm2/keys when that answer has none), and decrypted to a volume
+ * voxel-identical to assembling the original slices locally.
  */
 import { execFileSync } from 'node:child_process'
 import { mkdir, readFile, readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { getImage } from '../../src/api/get-image.js'
 import { imageArguments } from '../../src/protocols/image/index.js'
 import { Wallet } from '../../src/api/wallet.js'
@@ -35,6 +36,8 @@ describe('getImage across hospitals', () => {
   const doctor = generateSigner()
   const stranger = generateSigner()
   const series: SeriesInfo = { lfn: 'lfn-ct-1', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+  /** A series whose version the test moves on (same slices). */
+  const moving: SeriesInfo = { lfn: 'lfn-ct-moving', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   const big: SeriesInfo = { lfn: 'lfn-ct-big', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   let bigDir: string
 
@@ -46,12 +49,13 @@ describe('getImage across hospitals', () => {
     const files = (await import('node:fs/promises')).readdir(slicesDir)
     const names = (await files).filter(n => n.endsWith('.dcm'))
     series.instances = names
+    moving.instances = names
     // A series of four 1 MiB chunks, for a transfer that fails part way.
     bigDir = join(dir.path, 'pacs-big')
     await mkdir(bigDir)
     await writeSeries(bigDir, { modality: 'CT', rows: 256, columns: 256, slices: 28, seed: 8 })
     big.instances = (await readdir(bigDir)).filter(n => n.endsWith('.dcm'))
-    const catalog: SeriesCatalog = { describe: async lfn => lfn === series.lfn ? series : lfn === big.lfn ? big : undefined }
+    const catalog: SeriesCatalog = { describe: async lfn => [series, big, moving].find(s => s.lfn === lfn) }
     const slices: SliceProvider = {
       ensure: async (info, { onProgress }) => {
         sliceCalls++
@@ -92,8 +96,12 @@ describe('getImage across hospitals', () => {
     await a.dataPlane.pipeline.prepare(series.lfn)
     const out = join(dir.path, 'fetched.nii.gz')
     const steps: string[] = []
+    const keyRequests = vi.spyOn(c.libp2p.services.keys, 'request')
     const result = await getImage(c, walletFor(doctor), series.lfn, { out, onProgress: e => steps.push(e.step) })
     expect(result).toMatchObject({ lfn: series.lfn, version: 1, master: a.peerId.toString() })
+    // The key came with A's answer: no key request of its own.
+    expect(keyRequests).not.toHaveBeenCalled()
+    keyRequests.mockRestore()
     expect(Object.keys(result.sources)).toEqual([a.peerId.toString()])
     expect(steps).toEqual(expect.arrayContaining(['locate', 'prepare', 'fetch', 'decrypt', 'done']))
 
@@ -179,6 +187,32 @@ describe('getImage across hospitals', () => {
     expect(entries.at(-1)).toMatchObject({ decision: 'deny', reason: 'RESOURCE_MISMATCH', command: 'image/prepare', resource: series.lfn, remotePeer: c.peerId.toString() })
     expect(entries.some(e => e.decision === 'allow' && e.command === 'chunks/get')).toBe(true)
     expect((await a.dataPlane.audit.verify()).ok).toBe(true)
+  })
+
+  it('a requester that knows an older version gets the key over /dm2/keys, for the version prepared', async () => {
+    const wallet = walletFor(doctor)
+    // Prepared (and so announced) at A first, as a registered series is.
+    await a.dataPlane.pipeline.prepare(moving.lfn)
+    await getImage(c, wallet, moving.lfn, { out: join(dir.path, 'moving-1.nii.gz') })
+    // A new version at the master; C still holds the LFN record of version 1.
+    moving.version = 2
+    expect((await c.localization.resolveLfn(moving.lfn, { first: true })).version).toBe(1)
+    const keyRequests = vi.spyOn(c.libp2p.services.keys, 'request')
+    try {
+      const result = await getImage(c, wallet, moving.lfn, { out: join(dir.path, 'moving-2.nii.gz') })
+      expect(result.version).toBe(2)
+      expect(keyRequests).toHaveBeenCalledTimes(1)
+      expect(keyRequests.mock.calls[0]?.[1]).toMatchObject({ lfn: moving.lfn, version: 2 })
+    } finally {
+      keyRequests.mockRestore()
+    }
+    const got = readNifti(new Uint8Array(await readFile(join(dir.path, 'moving-2.nii.gz'))))
+    const want = readNifti(new Uint8Array(await readFile(join(dir.path, 'moving-1.nii.gz'))))
+    expect(Buffer.compare(Buffer.from(got.data.buffer, got.data.byteOffset, got.data.byteLength), Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(0)
+    // Both key releases audited at A: with the answer for version 1, over /dm2/keys for version 2.
+    const releases = []
+    for await (const e of a.dataPlane.audit.entries()) if (e.entry.command === 'keys/release' && e.entry.resource === moving.lfn) releases.push(e.entry.decision)
+    expect(releases).toEqual(['allow', 'allow'])
   })
 
   it('a certificate revoked only in the DHT is refused by a master that missed the push', async () => {
