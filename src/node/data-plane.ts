@@ -329,7 +329,7 @@ export class DataPlane {
     if (store === undefined) throw new Error('open() the data plane before building its services')
     const records = this.init.records ?? async function * () {}
     /** Key release, over its own protocol and with an image answer. */
-    const keys: KeyReleaseInit = {
+    const release: KeyReleaseInit = {
       access: this.checker,
       keys: {
         get: async (lfn, version) => {
@@ -351,10 +351,10 @@ export class DataPlane {
         fetch: async options => await this.init.fetchChunks(options),
         provide: async (cid, options) => { await this.init.provide(cid, options) }
       }),
-      keys: keyRelease(keys),
+      keys: keyRelease(release),
       image: imageService({
         access: this.checker,
-        keys,
+        keys: release,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
           // The requester fetches over the network: answered as soon as the image can be served.
