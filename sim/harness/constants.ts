@@ -17,6 +17,18 @@ export const DEFAULT_SCU_POOL_SIZE = 3
 /** How long a hospital process may take to start or to answer a command. */
 export const SITE_START_TIMEOUT_MS = 60_000
 export const SITE_COMMAND_TIMEOUT_MS = 120_000
+/**
+ * `register` does a C-FIND and two DHT writes per series, at every hospital
+ * at once: its time grows with the series (216 per hospital for six on a
+ * 1 Gbit/s requester took 75 to over 120 s on 2 cores). Allowed per series,
+ * never less than SITE_COMMAND_TIMEOUT_MS.
+ */
+export const REGISTER_MS_PER_SERIES = 2_000
+
+/** How long a hospital process may take to register `series` series. */
+export function registerTimeoutMs (series: number): number {
+  return Math.max(SITE_COMMAND_TIMEOUT_MS, series * REGISTER_MS_PER_SERIES)
+}
 /** A stopping hospital process is killed after this long. */
 export const SITE_STOP_TIMEOUT_MS = 15_000
 /** How long the federation may take to fill its routing tables. */

@@ -25,6 +25,7 @@ import { corruptReplicas, killHospital, partition, restartHospital, slowLink, un
 import { Imager } from '../lib/imager.js'
 import { writeResult, type Row } from '../lib/output.js'
 import { seededRandom } from '../lib/shaping.js'
+import { registerTimeoutMs } from '../harness/constants.js'
 import { buildLibrary, referenceOf } from '../harness/dataset.js'
 import { FederationNotReadyError } from '../harness/errors.js'
 import { SimFederation } from '../harness/federation.js'
@@ -103,7 +104,7 @@ async function runSeed (seed: number, quick: boolean, root: string): Promise<{ f
     await Promise.all(fed.hospitals.map(async h => {
       const mine = library.slice(h.index * perHospital, (h.index + 1) * perHospital)
       await h.pacs?.call('pacsLoad', { series: mine.map(s => ({ series: s.series, files: s.files })) })
-      const { lfns } = await h.handle.call('register', { series: mine })
+      const { lfns } = await h.handle.call('register', { series: mine }, registerTimeoutMs(mine.length))
       const { contentIds } = await h.handle.call('prepare', { lfns })
       for (const [k, lfn] of lfns.entries()) prepared.set(lfn, contentIds[k] as string)
       for (const [k, lfn] of lfns.entries()) images.push({ lfn, hospital: h.index, digest: (await referenceOf(mine[k] as (typeof mine)[number], join(root, 'ref'))).digest })

@@ -30,7 +30,7 @@ import { writeResult, type ChartSeries, type Row } from '../lib/output.js'
 import { buildLibrary, PAPER_SHAPE, type LibrarySeries } from '../harness/dataset.js'
 import { FederationNotReadyError } from '../harness/errors.js'
 import { SimFederation } from '../harness/federation.js'
-import { PAPER_LINK_BPS } from '../harness/constants.js'
+import { PAPER_LINK_BPS, registerTimeoutMs } from '../harness/constants.js'
 import { imageCeiling } from '../harness/topology.js'
 
 /** Fig. 4b: solved queries in 45 s; the paper gives the two ends only. */
@@ -90,7 +90,7 @@ async function runOnce (r: RunInit): Promise<Row> {
     const t0 = performance.now()
     if (r.pacs === 'edge') await Promise.all(fed.hospitals.map(async h => await h.pacs?.call('pacsLoad', { series: mine.map(s => ({ series: s.series, files: s.files })) })))
     else await Promise.all(fed.hospitals.map(async h => { for (const s of mine) for (const f of s.files) await h.orthanc?.upload(f) }))
-    const lfns = await Promise.all(fed.hospitals.map(async h => (await h.handle.call('register', { series: mine })).lfns))
+    const lfns = await Promise.all(fed.hospitals.map(async h => (await h.handle.call('register', { series: mine }, registerTimeoutMs(mine.length))).lfns))
     log(`${r.hospitals} hospital(s): ${mine.length} series registered at each in ${Math.round(performance.now() - t0)} ms`)
 
     const wallet = fed.wallet()
