@@ -20,7 +20,7 @@
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
-import { parseKeyRequest, releaseKey, type KeyReleaseInit, type KeyRequest } from '../keys/index.js'
+import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, type KeyReleaseInit, type KeyRequest } from '../keys/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
 import { PeerQueues } from '../peer-queues.js'
 import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
@@ -67,9 +67,6 @@ export interface ImageRequester {
 }
 
 const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key'])
-
-/** Largest wrapped key accepted in an answer. */
-export const MAX_WRAPPED_KEY_BYTES = 1024
 
 export type ImageFormat = 'nifti' | 'dicom'
 

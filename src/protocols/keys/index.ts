@@ -26,6 +26,8 @@ import { ProtocolError } from '../status.js'
 export const KEYS_PROTOCOL = '/dm2/keys/1.0.0'
 export const KEYS_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 4 * 1024, timeoutMs: 10_000 }
 const MAX_STREAMS = 8
+/** Largest wrapped key accepted in an answer (HPKE: 32-byte encapsulation + sealed key + tag). */
+export const MAX_WRAPPED_KEY_BYTES = 1024
 
 /** The data key of an LFN version and what access control needs to know about it. */
 export interface KeyRecord {
@@ -135,7 +137,7 @@ class KeyReleaseService implements KeyRelease, Startable {
       const stream = await this.components.connectionManager.openStream(peer, KEYS_PROTOCOL, options)
       return await rpcCall(stream, { ...request }, KEYS_LIMITS, options.signal)
     }, options.signal)
-    if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > 1024) throw new ProtocolError('bad key release answer')
+    if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > MAX_WRAPPED_KEY_BYTES) throw new ProtocolError('bad key release answer')
     return body.wrapped
   }
 }
