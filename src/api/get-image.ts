@@ -271,12 +271,12 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       let joined = 1
       let keyFailed = false
       // The key came with the manifest, or is asked for while the chunks flow; it is unwrapped at once.
-      const wrapped = wrappedInline !== undefined
+      const delivered = wrappedInline !== undefined
         ? Promise.resolve(wrappedInline)
         : node.libp2p.services.keys.request(master, {
           lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
         }, abortable)
-      const keyed = wrapped.then(async wrapped => {
+      const keyed = delivered.then(async wrapped => {
         onProgress?.({ step: 'key' })
         return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
       }).catch((err: unknown) => { keyFailed = true; throw err })

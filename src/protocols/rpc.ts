@@ -22,7 +22,8 @@ export type RpcReply =
 
 export type RpcHandler = (request: Record<string, unknown>, connection: Connection, signal: AbortSignal) => Promise<RpcReply>
 
-function asMap (value: unknown): Record<string, unknown> {
+/** `value` as a CBOR map, or ProtocolError (a request's nested fields included). */
+export function asMap (value: unknown): Record<string, unknown> {
   if (value === null || typeof value !== 'object' || Array.isArray(value) || value instanceof Uint8Array) throw new ProtocolError('message is not a map')
   return value as Record<string, unknown>
 }

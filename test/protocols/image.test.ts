@@ -7,8 +7,9 @@ import { generateDataKey, generateRecipientKeyPair, unwrapDataKey } from '../../
 import { imageArguments, imageService, type ImageRequester, type ImageRequest } from '../../src/protocols/image/index.js'
 import { keyArguments } from '../../src/protocols/keys/index.js'
 import {
-  accessControl, createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
+  createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
 } from '../../src/sac/index.js'
+import { lateAccess } from './late-access.js'
 
 type ImageNode = Libp2p<{ image: ImageRequester }>
 const nodes: ImageNode[] = []
@@ -27,8 +28,7 @@ interface Server { node: ImageNode, decisions: Decision[], prepared: string[] }
 async function server (keys = true): Promise<Server> {
   const decisions: Decision[] = []
   const prepared: string[] = []
-  const holder: { ac?: ReturnType<typeof accessControl> } = {}
-  const access = { check: async (r: Parameters<ReturnType<typeof accessControl>['check']>[0]) => await (holder.ac as ReturnType<typeof accessControl>).check(r) }
+  const { access, bind } = lateAccess(decisions)
   const n = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -43,7 +43,7 @@ async function server (keys = true): Promise<Server> {
       })
     }
   })
-  holder.ac = accessControl({ serverPeer: n.peerId.toString(), audit: { record: d => { decisions.push(d) } } })
+  bind(n.peerId.toString())
   nodes.push(n)
   return { node: n, decisions, prepared }
 }

@@ -6,8 +6,9 @@ import { streamMuxer } from '../../src/node/libp2p.js'
 import { generateDataKey, generateRecipientKeyPair, unwrapDataKey } from '../../src/privacy/payload/index.js'
 import { keyArguments, keyRelease, type KeyRelease, KEYS_PROTOCOL } from '../../src/protocols/keys/index.js'
 import {
-  accessControl, createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
+  createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
 } from '../../src/sac/index.js'
+import { lateAccess } from './late-access.js'
 
 type KeyNode = Libp2p<{ keys: KeyRelease }>
 const nodes: KeyNode[] = []
@@ -20,8 +21,7 @@ const S = Math.floor(Date.now() / 1000)
 const resource: ResourceDescriptor = { owner: hospital.publicKey, custodian: hospital.publicKey, contentId: 'cid-1', lfn: 'lfn-1', modality: 'CT', bodyPart: 'HEART' }
 
 async function node (decisions: Decision[] = []): Promise<KeyNode> {
-  const holder: { ac?: ReturnType<typeof accessControl> } = {}
-  const access = { check: async (r: Parameters<ReturnType<typeof accessControl>['check']>[0]) => await (holder.ac as ReturnType<typeof accessControl>).check(r) }
+  const { access, bind } = lateAccess(decisions)
   const n = await createLibp2p({
     addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
     transports: [tcp()],
@@ -29,8 +29,7 @@ async function node (decisions: Decision[] = []): Promise<KeyNode> {
     streamMuxers: [streamMuxer()],
     services: { keys: keyRelease({ access, keys: { get: async (lfn, version) => lfn === 'lfn-1' && version === 1 ? { dataKey, resource } : undefined } }) }
   })
-  // One access-control module per node: its replay cache spans requests.
-  holder.ac = accessControl({ serverPeer: n.peerId.toString(), audit: { record: d => { decisions.push(d) } } })
+  bind(n.peerId.toString())
   nodes.push(n)
   return n
 }

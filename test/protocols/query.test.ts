@@ -14,6 +14,7 @@ import {
   accessControl, createInvocation, delegate, encodeAuthorization, generateSigner, issueCertificate,
   type Ability, type Certificate, type Decision, type ResourceDescriptor, type Selector, type Signer
 } from '../../src/sac/index.js'
+import { lateAccess } from './late-access.js'
 
 type QueryNode2 = Libp2p<{ query: MetadataQuery }>
 const nodes: QueryNode2[] = []
@@ -39,7 +40,7 @@ async function sleep (ms: number): Promise<void> { await new Promise(resolve => 
 async function site (rows: Row[], opts: { delayMs?: number, limits?: QueryServiceLimits } = {}): Promise<Site> {
   const custodian = generateSigner()
   const decisions: Decision[] = []
-  const holder: { ac?: ReturnType<typeof accessControl> } = {}
+  const { access, bind } = lateAccess(decisions)
   const records = async function * (): AsyncIterable<QueryRecord> {
     if (opts.delayMs !== undefined) await sleep(opts.delayMs)
     for (const r of rows) yield record(custodian, r)
@@ -51,15 +52,14 @@ async function site (rows: Row[], opts: { delayMs?: number, limits?: QueryServic
     streamMuxers: [streamMuxer()],
     services: {
       query: metadataQuery({
-        access: { check: async r => await (holder.ac as ReturnType<typeof accessControl>).check(r) },
+        access,
         custodian: custodian.publicKey,
         records,
         ...(opts.limits === undefined ? {} : { limits: opts.limits })
       })
     }
   })
-  // One access-control module per node: its replay cache spans requests.
-  holder.ac = accessControl({ serverPeer: node.peerId.toString(), audit: { record: d => { decisions.push(d) } } })
+  bind(node.peerId.toString())
   nodes.push(node)
   return { node, custodian, decisions }
 }

@@ -19,9 +19,10 @@ import {
   type Annotation, type Candidate, type FederationQuery, type SimilarityRanking, type SimilarityServed
 } from '../../src/protocols/similarity/index.js'
 import {
-  accessControl, createInvocation, encodeAuthorization, generateSigner, issueCertificate,
+  createInvocation, encodeAuthorization, generateSigner, issueCertificate,
   type Ability, type Certificate, type Decision, type ResourceDescriptor, type Selector, type SeededSigner
 } from '../../src/sac/index.js'
+import { lateAccess } from './late-access.js'
 import { createDiagnosis, DiagnosisStore, encodeFeatures, extractFeatures, type MeasureName } from '../../src/similarity/index.js'
 import { tempDir } from '../helpers/tmp.js'
 import { BASE_SHAPES, FAMILY_VARIANTS, axial, ctVolume, randomPhantom } from '../similarity/phantom.js'
@@ -92,11 +93,10 @@ async function node (services: Record<string, unknown>): Promise<Site> {
 
 /** A hospital node: its index, its access control (audit = the decisions list), its similarity and annotate services. */
 async function site (index: number, options: { delayMs?: number } = {}): Promise<Site> {
-  const holder: { ac?: ReturnType<typeof accessControl> } = {}
-  const access = { check: async (r: Parameters<ReturnType<typeof accessControl>['check']>[0]) => await (holder.ac as ReturnType<typeof accessControl>).check(r) }
   const series = seriesOf(index)
   const log: SimilarityServed[] = []
   const audit: Decision[] = []
+  const { access, bind } = lateAccess(audit)
   const store = index === 0 ? diagnoses : undefined
   async function * candidates (): AsyncIterable<Candidate> {
     if (options.delayMs !== undefined) await new Promise(resolve => setTimeout(resolve, options.delayMs).unref())
@@ -123,7 +123,7 @@ async function site (index: number, options: { delayMs?: number } = {}): Promise
       resource: async lfn => series.find(s => s.lfn === lfn)?.resource
     })
   })
-  holder.ac = accessControl({ serverPeer: n.peerId.toString(), audit: { record: d => { audit.push(d) } } })
+  bind(n.peerId.toString())
   served[index] = log
   decisions[index] = audit
   return n

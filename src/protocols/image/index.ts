@@ -23,7 +23,7 @@ import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
 import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, type KeyReleaseInit, type KeyRequest } from '../keys/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
 import { PeerQueues } from '../peer-queues.js'
-import { rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
+import { asMap, rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
 export const IMAGE_PROTOCOL = '/dm2/image/1.0.0'
@@ -94,9 +94,8 @@ class ImageService implements ImageRequester, Startable {
     if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
     const format = m.format ?? 'nifti'
     if (format !== 'nifti' && format !== 'dicom') throw new ProtocolError('unknown format')
-    if (m.key !== undefined && (m.key === null || typeof m.key !== 'object' || Array.isArray(m.key) || m.key instanceof Uint8Array)) throw new ProtocolError('bad key request')
     // Checked before any work, like everything else in the request.
-    const keyRequest = m.key === undefined ? undefined : parseKeyRequest(m.key as Record<string, unknown>)
+    const keyRequest = m.key === undefined ? undefined : parseKeyRequest(asMap(m.key))
     const resource = await this.init.resourceOf(m.lfn)
     if (resource === undefined) return { status: 'NOT_FOUND' }
     const access = await authorize(this.init.access, m.auth, {
