@@ -22,9 +22,9 @@ import { chunkArguments } from '../node/data-plane.js'
 import {
   contentIdToCid, generateRecipientKeyPair, openStream, unwrapDataKey, verifySignedManifest, type Manifest, type SealedChunk
 } from '../privacy/payload/index.js'
-import { imageArguments } from '../protocols/image/index.js'
+import { imageArguments, INLINE_MAX_CHUNKS, type InlineChunks } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
-import type { ChunkSink } from '../protocols/chunks/types.js'
+import { STALL_TIMEOUT_MS, type ChunkSink } from '../protocols/chunks/index.js'
 import { DeniedError, ProtocolError } from '../protocols/status.js'
 import { BundleReader, imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
 import { GetImageError } from './errors.js'
@@ -66,9 +66,10 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
 /**
  * Replicas are looked up (a DHT query) only for images of at least this many
  * chunks: a smaller one comes from the master faster than the lookup would
- * take, and the lookup costs every site some work.
+ * take, and the lookup costs every site some work. The master sends the
+ * chunks of a smaller one with its answer.
  */
-export const MULTI_SOURCE_MIN_CHUNKS = 8
+export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
 
 /** Where the sealed chunks of one download are kept until decrypted. */
 interface Downloads extends ChunkSink {
@@ -104,11 +105,14 @@ async function fileDownloads (dir: string): Promise<Downloads> {
  */
 function memoryDownloads (): Downloads {
   const chunks = new Map<number, Uint8Array>()
+  /** Every chunk put, read or not: a second transfer skips them. */
+  const received = new Set<number>()
   const waiting = new Map<number, { resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>()
   let failure: { err: unknown } | undefined
   return {
-    has: async (i) => chunks.has(i),
+    has: async (i) => received.has(i),
     put: async (i, bytes) => {
+      received.add(i)
       const reader = waiting.get(i)
       if (reader === undefined) { chunks.set(i, bytes); return }
       waiting.delete(i)
@@ -196,6 +200,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   const id = imageId(lfn, format)
   let step = 'locate'
   let downloads: Downloads | undefined
+  /** Chunks following the master's answer on its stream, until received or let go. */
+  let inline: InlineChunks | undefined
   try {
     // A cached record is enough: the master is fixed for an LFN, and it answers
     // `prepare` with its current version, whose manifest it signs.
@@ -224,9 +230,10 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     } else {
       // The key is asked for with the image, for the version the DHT names (the usual case: it is current).
       const key = { lfn: id, version: record.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, record.version, recipient.publicKey)) }
-      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key }, abortable)
+      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key, inline: true }, abortable)
       manifestBytes = prepared.manifest
       wrappedInline = prepared.wrapped
+      inline = prepared.inline
       onProgress?.({ step: 'prepare', cached: undefined })
     }
     const manifest: Manifest = await verifySignedManifest(manifestBytes, { expectedMaster: record.master })
@@ -289,28 +296,52 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
           return await write(read, key)
         })
       writing?.catch(() => {})
+      const arrived = (size: number, from: PeerId): void => {
+        done++
+        bytes += size
+        onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: from.toString() })
+      }
+      /** Chunks per source: those that came with the answer, then the rest over /dm2/chunks. */
+      const transfer = async (): Promise<Record<string, number>> => {
+        const from: Record<string, number> = {}
+        const withAnswer = inline
+        inline = undefined
+        if (withAnswer !== undefined) {
+          from[record.master] = 0
+          await withAnswer.receive({
+            expected: new Map(manifest.chunks.map((c, index) => [index, c.id])),
+            stallMs: STALL_TIMEOUT_MS,
+            ...abortable,
+            onChunk: async (index, chunk) => {
+              await sink.put(index, chunk)
+              from[record.master] = (from[record.master] ?? 0) + 1
+              arrived(chunk.byteLength, master)
+            }
+          }).catch((err: unknown) => {
+            if (signal?.aborted === true) throw err
+            // A chunk that did not arrive whole (a wrong hash, a stall, a cut stream) is asked for again below.
+            node.logger.forComponent('dm2:get-image')('chunks with the answer of %p incomplete: %s', master, (err as Error).name)
+          })
+          if (from[record.master] === manifest.chunks.length) return from
+        }
+        const result = await node.libp2p.services.chunks.fetch({
+          contentId: manifest.merkleRoot,
+          chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
+          sources: [master],
+          moreSources: replicas.then(r => { joined += r.length; return r }),
+          // A small image, from its master alone: every chunk in one request (one stream, one access check).
+          ...(manifest.chunks.length < MULTI_SOURCE_MIN_CHUNKS ? { lanes: 1, initialBatch: manifest.chunks.length } : {}),
+          sink,
+          auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
+          ...abortable,
+          onProgress: (e) => { if (e.type === 'chunk') arrived(e.bytes, e.from) }
+        })
+        for (const s of result.sources) from[s.peer] = (from[s.peer] ?? 0) + s.chunks
+        return from
+      }
       let result
       try {
-        [result, dataKey] = await Promise.all([
-          node.libp2p.services.chunks.fetch({
-            contentId: manifest.merkleRoot,
-            chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
-            sources: [master],
-            moreSources: replicas.then(r => { joined += r.length; return r }),
-            // A small image, from its master alone: every chunk in one request (one stream, one access check).
-            ...(manifest.chunks.length < MULTI_SOURCE_MIN_CHUNKS ? { lanes: 1, initialBatch: manifest.chunks.length } : {}),
-            sink,
-            auth: async (peer) => auth(peer, 'chunks/get', chunkArguments(contentIdHex)),
-            ...abortable,
-            onProgress: (e) => {
-              if (e.type !== 'chunk') return
-              done++
-              bytes += e.bytes
-              onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: e.from.toString() })
-            }
-          }),
-          keyed
-        ])
+        [result, dataKey] = await Promise.all([transfer(), keyed])
       } catch (err) {
         if (keyFailed) step = 'key'
         // The decryption waiting for chunks stops, and removes what it wrote.
@@ -318,8 +349,9 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         await writing?.catch(() => {})
         throw err
       }
-      onProgress?.({ step: 'fetched', sources: result.sources.filter(r => r.chunks > 0).length })
-      for (const s of result.sources) if (s.chunks > 0) sources[s.peer] = s.chunks
+      const served = Object.entries(result).filter(([, n]) => n > 0)
+      onProgress?.({ step: 'fetched', sources: served.length })
+      for (const [peer, n] of served) sources[peer] = n
     }
 
     step = 'decrypt'
@@ -339,6 +371,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     onProgress?.({ step: 'done', bytes: total, ms })
     return { lfn, version: manifest.version, master: record.master, bytes: total, sources, ms }
   } catch (err) {
+    inline?.abandon(err as Error)
     // File downloads are kept for a resumed attempt; memory ones go with `downloads`.
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)

@@ -340,10 +340,12 @@ export class DataPlane {
         }
       }
     }
+    /** This master's own images (committed, or answered early and committing). */
+    const images = imageChunkStore(this.cache.images, this.index, this.hot)
     return {
       query: metadataQuery({ access: this.checker, custodian: this.custodian, cache: this.access.cache, records }),
       revocations: revocationPush({ store }),
-      chunks: chunkTransfer({ store: unionChunkStore([imageChunkStore(this.cache.images, this.index, this.hot), this.replicas as ReplicaStore]), authorize: this.authorizeChunks }),
+      chunks: chunkTransfer({ store: unionChunkStore([images, this.replicas as ReplicaStore]), authorize: this.authorizeChunks }),
       replicate: replicateService({
         store: this.replicas as ReplicaStore,
         isMember: peer => this.init.members.isMember(peer),
@@ -355,6 +357,7 @@ export class DataPlane {
       image: imageService({
         access: this.checker,
         keys: release,
+        chunks: images,
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
           // The requester fetches over the network: answered as soon as the image can be served.

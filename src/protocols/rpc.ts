@@ -5,7 +5,7 @@
  * exception's text, only a status code (and a machine-readable reason).
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
-import { lpStream } from '@libp2p/utils'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
 import { isStatus, ProtocolError, statusError, type Status } from './status.js'
 
@@ -15,10 +15,20 @@ export interface RpcLimits {
   timeoutMs: number
 }
 
-/** What a handler returns: OK with a body, or a non-OK status with an optional reason code. */
+/**
+ * What a handler returns: OK with a body, or a non-OK status with an optional
+ * reason code. `more`: frames that follow the answer on the same stream
+ * (`send` writes them after the answer); `release` runs once the stream is
+ * done with, whether `send` ran or not.
+ */
 export type RpcReply =
-  | { status: 'OK', body: Record<string, unknown> }
+  | { status: 'OK', body: Record<string, unknown>, more?: RpcMore }
   | { status: Exclude<Status, 'OK'>, reason?: string }
+
+export interface RpcMore {
+  send: (lp: LengthPrefixedStream) => Promise<void>
+  release: () => void
+}
 
 export type RpcHandler = (request: Record<string, unknown>, connection: Connection, signal: AbortSignal) => Promise<RpcReply>
 
@@ -52,10 +62,16 @@ export function rpcServer (limits: RpcLimits, handler: RpcHandler, log: Logger):
           reply = { status: (err as Error).name === 'ProtocolError' ? 'INVALID' : 'ERROR' }
         }
       }
-      const message = reply.status === 'OK'
-        ? { status: 'OK', body: reply.body }
-        : reply.reason === undefined ? { status: reply.status } : { status: reply.status, reason: reply.reason }
-      await lp.write(encodeCanonical(message, limits.maxResponseBytes), { signal })
+      const more = reply.status === 'OK' ? reply.more : undefined
+      try {
+        const message = reply.status === 'OK'
+          ? { status: 'OK', body: reply.body }
+          : reply.reason === undefined ? { status: reply.status } : { status: reply.status, reason: reply.reason }
+        await lp.write(encodeCanonical(message, limits.maxResponseBytes), { signal })
+        await more?.send(lp)
+      } finally {
+        more?.release()
+      }
       await stream.close({ signal })
     } catch (err) {
       stream.abort(err as Error)
@@ -65,19 +81,40 @@ export function rpcServer (limits: RpcLimits, handler: RpcHandler, log: Logger):
 
 /** Sends one request on an open stream and returns the OK body, or throws the typed status error. */
 export async function rpcCall (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal?: AbortSignal): Promise<Record<string, unknown>> {
+  const { body } = await exchange(stream, request, limits, signal, false)
+  return body
+}
+
+/**
+ * Like rpcCall, for an answer that more frames may follow (RpcReply.more):
+ * the OK body and the stream, paused, with any bytes already read after the
+ * answer put back. The caller reads it (resume) and closes or aborts it.
+ */
+export async function rpcCallWithMore (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal?: AbortSignal): Promise<{ body: Record<string, unknown>, stream: Stream }> {
+  return await exchange(stream, request, limits, signal, true)
+}
+
+async function exchange (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal: AbortSignal | undefined, keepOpen: boolean): Promise<{ body: Record<string, unknown>, stream: Stream }> {
   const timeout = AbortSignal.timeout(limits.timeoutMs)
   const s = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
   const lp = lpStream(stream, { maxDataLength: limits.maxResponseBytes })
   try {
     await lp.write(encodeCanonical(request, limits.maxRequestBytes), { signal: s })
     const reply = asMap(decodeCanonical((await lp.read({ signal: s })).subarray(), limits.maxResponseBytes))
-    await stream.close({ signal: s }).catch(() => {})
     if (!isStatus(reply.status)) throw new ProtocolError('unknown status')
     if (reply.status !== 'OK') {
+      await stream.close({ signal: s }).catch(() => {})
       const reason = typeof reply.reason === 'string' && reply.reason.length <= 64 ? reply.reason : undefined
       throw statusError(reply.status, reason)
     }
-    return asMap(reply.body)
+    const body = asMap(reply.body)
+    if (!keepOpen) {
+      await stream.close({ signal: s }).catch(() => {})
+      return { body, stream }
+    }
+    // Paused before it is unwrapped: what follows waits in the stream (the muxer withholds its window).
+    if (stream.readStatus === 'readable') stream.pause()
+    return { body, stream: lp.unwrap() }
   } catch (err) {
     stream.abort(err as Error)
     throw err

@@ -97,11 +97,16 @@ describe('getImage across hospitals', () => {
     const out = join(dir.path, 'fetched.nii.gz')
     const steps: string[] = []
     const keyRequests = vi.spyOn(c.libp2p.services.keys, 'request')
+    const chunkFetches = vi.spyOn(c.libp2p.services.chunks, 'fetch')
+    const served = a.libp2p.services.chunks.stats.served
     const result = await getImage(c, walletFor(doctor), series.lfn, { out, onProgress: e => steps.push(e.step) })
     expect(result).toMatchObject({ lfn: series.lfn, version: 1, master: a.peerId.toString() })
-    // The key came with A's answer: no key request of its own.
+    // The key and the chunks came with A's answer: no key request, no chunk request of its own.
     expect(keyRequests).not.toHaveBeenCalled()
+    expect(chunkFetches).not.toHaveBeenCalled()
+    expect(a.libp2p.services.chunks.stats.served).toBe(served)
     keyRequests.mockRestore()
+    chunkFetches.mockRestore()
     expect(Object.keys(result.sources)).toEqual([a.peerId.toString()])
     expect(steps).toEqual(expect.arrayContaining(['locate', 'prepare', 'fetch', 'decrypt', 'done']))
 
@@ -132,9 +137,13 @@ describe('getImage across hospitals', () => {
     const outDir = join(dir.path, 'broken')
     await mkdir(outDir)
     const steps: string[] = []
+    const chunkFetches = vi.spyOn(c.libp2p.services.chunks, 'fetch')
     const err = await getImage(c, walletFor(doctor), big.lfn, { out: join(outDir, 'big.nii'), onProgress: e => steps.push(e.step) }).catch(e => e)
     expect(err).toMatchObject({ name: 'GetImageError', step: 'fetch' })
     expect(err.cause.name).toBe('MissingChunksError')
+    // The chunk that came wrong with the answer was asked for again over /dm2/chunks (and came wrong again).
+    expect(chunkFetches).toHaveBeenCalledTimes(1)
+    chunkFetches.mockRestore()
     // Chunks are decrypted as they arrive once the key is in (usually before the last chunk): whatever was written is gone.
     expect(steps).toContain('fetch')
     expect(await readdir(outDir)).toEqual([])

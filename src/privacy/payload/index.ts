@@ -62,7 +62,7 @@ export { merkleRoot, leafHash, nodeHash, inclusionProof, verifyInclusion } from 
 export { buildManifest, validateManifest, encodeManifest, decodeManifest, contentId } from './manifest.js'
 export type { Manifest, BuildManifestInit } from './manifest.js'
 export {
-  signManifest, encodeSignedManifest, verifySignedManifest, manifestSigningInput, ed25519Signer, ed25519Verify,
+  signManifest, encodeSignedManifest, verifySignedManifest, decodeOwnSignedManifest, manifestSigningInput, ed25519Signer, ed25519Verify,
   generateEd25519Signer, libp2pSigner, publicKeyFromPeerId
 } from './signing.js'
 export type { ManifestSigner, ManifestVerify, SignedManifest, VerifyManifestOptions } from './signing.js'

@@ -117,6 +117,17 @@ export function encodeSignedManifest (signed: SignedManifest): Uint8Array {
 }
 
 /**
+ * The manifest inside a signed manifest, decoded and its fields checked but
+ * its signature NOT verified: only for the site that signed it, reading back
+ * its own bytes (everyone else uses verifySignedManifest).
+ */
+export function decodeOwnSignedManifest (encoded: Uint8Array): Manifest {
+  const { manifest: bytes } = checkKeys(decodeStrict(encoded, MAX_MANIFEST_BYTES + 256, 'signed manifest'), ['manifest', 'signature'], 'signed manifest')
+  if (!(bytes instanceof Uint8Array)) throw new ManifestDecodeError('manifest must be bytes')
+  return decodeManifest(bytes)
+}
+
+/**
  * Decodes a signed manifest, checks its encoding, fields and signature, and
  * returns the manifest. Throws ManifestDecodeError, ManifestInvalidError or
  * ManifestSignatureError. The caller still decides whether `master` is the

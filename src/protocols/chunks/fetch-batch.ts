@@ -19,16 +19,20 @@ import { CorruptChunkError, StalledSourceError } from './errors.js'
 import { encodeRequest, lengthPrefix } from './frames.js'
 import { ResponseParser } from './response-parser.js'
 
-export interface BatchInit {
+/** A chunk response arriving on `stream` (after a request, or with an image answer). */
+export interface ReceiveInit {
   stream: Stream
-  auth: Uint8Array
-  contentId: Uint8Array
-  /** Expected SHA-256 of each requested chunk, by index. */
+  /** Expected SHA-256 of each chunk the response may carry, by index; each must be sent or reported missing. */
   expected: Map<number, Uint8Array>
   /** Longest silence from the source, except while the sink holds the stream paused. */
   stallMs: number
   signal?: AbortSignal
   onChunk: (index: number, bytes: Uint8Array) => Promise<void>
+}
+
+export interface BatchInit extends ReceiveInit {
+  auth: Uint8Array
+  contentId: Uint8Array
 }
 
 function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
@@ -37,9 +41,19 @@ function sameBytes (a: Uint8Array, b: Uint8Array): boolean {
 
 /** Returns the indexes the source did not hold. Throws on any failure; the caller aborts the stream. */
 export async function fetchBatch (init: BatchInit): Promise<number[]> {
+  const request = encodeRequest({ auth: init.auth, contentId: init.contentId, indexes: [...init.expected.keys()] })
+  return await receiveChunks(init, new Uint8ArrayList(lengthPrefix(request.byteLength), request))
+}
+
+/**
+ * Parses a chunk response from `stream` (sending `request` first, if given),
+ * each chunk checked against its expected hash and handed to `onChunk`; then
+ * closes the stream. Returns the indexes the source did not hold. Throws on
+ * any failure; the caller aborts the stream.
+ */
+export async function receiveChunks (init: ReceiveInit, request?: Uint8ArrayList): Promise<number[]> {
   const { stream, stallMs, signal } = init
   signal?.throwIfAborted()
-  const request = encodeRequest({ auth: init.auth, contentId: init.contentId, indexes: [...init.expected.keys()] })
   const missing = await new Promise<number[]>((resolve, reject) => {
     const received = new Set<number>()
     /** Verified chunks waiting for the sink, which takes one at a time. */
@@ -147,9 +161,12 @@ export async function fetchBatch (init: BatchInit): Promise<number[]> {
     stream.addEventListener('close', onClose)
     stream.addEventListener('remoteCloseWrite', onRemoteCloseWrite)
     signal?.addEventListener('abort', onAbort)
+    // A response that was already complete when we started listening: its data is dispatched first.
+    if (stream.remoteWriteStatus === 'closed') queueMicrotask(truncated)
+    if (request === undefined) return
     // One small frame: queued by the stream if the muxer cannot take it yet.
     try {
-      stream.send(new Uint8ArrayList(lengthPrefix(request.byteLength), request))
+      stream.send(request)
     } catch (err) {
       finish(err)
     }

@@ -5,10 +5,10 @@
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import { lpStream } from '@libp2p/utils'
-import { Uint8ArrayList } from 'uint8arraylist'
-import { ProtocolError, type Status } from '../status.js'
+import type { Status } from '../status.js'
 import { MAX_CHUNK_BYTES, MAX_CONCURRENT_SERVES, MAX_READ_BUFFER_BYTES, MAX_SERVES_PER_PEER, MESSAGE_TIMEOUT_MS } from './constants.js'
-import { chunkHeader, decodeRequest, encodeEnd, encodeStatus } from './frames.js'
+import { decodeRequest, encodeStatus } from './frames.js'
+import { sendChunks } from './send.js'
 import type { ChunkAuthorizer, ChunkReader, ChunkStore } from './types.js'
 
 export interface ChunkServerInit {
@@ -83,29 +83,10 @@ export class ChunkServer {
         await reply('NOT_FOUND')
         return
       }
-      await lp.write(encodeStatus({ status: 'OK' }), { signal: AbortSignal.timeout(timeout) })
-      const missing: number[] = []
-      const { indexes } = request
-      const source = reader
-      // One chunk read ahead: the next one comes off the disk while this one is sent.
-      let next = indexes.length > 0 ? source.read(indexes[0] as number) : undefined
-      for (let i = 0; i < indexes.length; i++) {
-        const index = indexes[i] as number
-        const bytes = await next
-        next = i + 1 < indexes.length ? source.read(indexes[i + 1] as number) : undefined
-        // A read ahead that fails after this loop has stopped must not go unhandled.
-        next?.catch(() => {})
-        if (bytes === undefined) {
-          missing.push(index)
-          continue
-        }
-        if (bytes.byteLength > MAX_CHUNK_BYTES) throw new ProtocolError(`stored chunk ${index} exceeds the frame limit`)
-        // lp.write waits for the muxer to drain: a slow reader slows us down.
-        await lp.write(new Uint8ArrayList(chunkHeader(index), bytes), { signal: AbortSignal.timeout(timeout) })
+      await sendChunks(lp, reader, request.indexes, timeout, bytes => {
         this.stats.chunksSent++
-        this.stats.bytesSent += bytes.byteLength
-      }
-      await lp.write(encodeEnd(missing), { signal: AbortSignal.timeout(timeout) })
+        this.stats.bytesSent += bytes
+      })
       await stream.close({ signal: AbortSignal.timeout(timeout) })
       this.stats.served++
     } catch (err) {

@@ -16,19 +16,34 @@
  * trip fewer, and no second request competing with the chunks. Otherwise,
  * or when the release is refused, the answer has no key and the requester
  * asks over `/dm2/keys/1.0.0`, whose typed answer then says why.
+ *
+ * `inline` (optional, `true`): the requester would take the chunks on this
+ * stream. When the version prepared has at most INLINE_MAX_CHUNKS chunks
+ * (an image the master alone serves: replicas join only larger transfers),
+ * the answer says `inline: true` and a `/dm2/chunks/1.0.0` response follows
+ * it on the stream (STATUS, every chunk, END; frames.ts): two round trips
+ * fewer than asking for them on a new stream, and no second access check
+ * for the same thing (the chunks server at a master judges `image/read` on
+ * the same series; this answer was granted just that). The requester checks
+ * each chunk's hash against the manifest, as from any source, and asks over
+ * `/dm2/chunks/1.0.0` for whatever did not arrive whole.
  */
-import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
+import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
+import { decodeOwnSignedManifest } from '../../privacy/payload/index.js'
 import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, type KeyReleaseInit, type KeyRequest } from '../keys/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
+import { MESSAGE_TIMEOUT_MS, openReader, receiveChunks, sendChunks, type ChunkStore, type ReceiveInit } from '../chunks/index.js'
 import { PeerQueues } from '../peer-queues.js'
-import { asMap, rpcCall, rpcServer, type RpcLimits, type RpcReply } from '../rpc.js'
+import { asMap, rpcCallWithMore, rpcServer, type RpcLimits, type RpcMore, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
 
 export const IMAGE_PROTOCOL = '/dm2/image/1.0.0'
 export const IMAGE_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 120_000 }
 const MAX_STREAMS = 16
+/** Most chunks sent with an answer: an image this small comes from its master alone (see the module doc). */
+export const INLINE_MAX_CHUNKS = 7
 
 export interface ImageServerInit {
   /** What access control needs to know about the LFN's current version, or undefined if unknown here. */
@@ -38,6 +53,8 @@ export interface ImageServerInit {
   access: AccessChecker
   /** Key release handed out with the answer (see the module doc); without it, `key` requests get no key. */
   keys?: KeyReleaseInit
+  /** Where the chunks of a prepared version are read, to send them with the answer; without it, never inline. */
+  chunks?: ChunkStore
 }
 
 export interface ImageComponents {
@@ -52,6 +69,8 @@ export interface ImageRequest {
   format?: ImageFormat
   /** A key release request for the version expected (its `lfn` is the file id: see `imageId`). */
   key?: KeyRequest
+  /** Take the chunks with the answer, if the master sends them so (see the module doc). */
+  inline?: boolean
 }
 
 export interface ImageAnswer {
@@ -59,6 +78,15 @@ export interface ImageAnswer {
   manifest: Uint8Array
   /** The data key wrapped to `key.recipient`, when the key request was for this version and allowed. */
   wrapped?: Uint8Array
+  /** The chunks, following on the answer's stream: receive them, or abandon them (one of the two, always). */
+  inline?: InlineChunks
+}
+
+export interface InlineChunks {
+  /** Every chunk of the manifest, hash-checked (see receiveChunks); resolves to the indexes the master did not send. */
+  receive: (init: Omit<ReceiveInit, 'stream'>) => Promise<number[]>
+  /** Lets the stream go unread. */
+  abandon: (reason?: Error) => void
 }
 
 export interface ImageRequester {
@@ -66,7 +94,7 @@ export interface ImageRequester {
   prepare: (peer: PeerId, request: ImageRequest, options?: AbortOptions) => Promise<ImageAnswer>
 }
 
-const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key'])
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key', 'inline'])
 
 export type ImageFormat = 'nifti' | 'dicom'
 
@@ -94,6 +122,7 @@ class ImageService implements ImageRequester, Startable {
     if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
     const format = m.format ?? 'nifti'
     if (format !== 'nifti' && format !== 'dicom') throw new ProtocolError('unknown format')
+    if (m.inline !== undefined && m.inline !== true) throw new ProtocolError('bad inline flag')
     // Checked before any work, like everything else in the request.
     const keyRequest = m.key === undefined ? undefined : parseKeyRequest(asMap(m.key))
     const resource = await this.init.resourceOf(m.lfn)
@@ -126,7 +155,25 @@ class ImageService implements ImageRequester, Startable {
         this.log('released key of %s v%d to %p', keyRequest.lfn, keyRequest.version, connection.remotePeer)
       }
     }
-    return { status: 'OK', body }
+    const more = m.inline === true ? await this.inlineChunks(prepared.manifest) : undefined
+    if (more === undefined) return { status: 'OK', body }
+    body.inline = true
+    return { status: 'OK', body, more }
+  }
+
+  /** The chunks of a manifest just prepared, to send after the answer; undefined if too many or not held. */
+  private async inlineChunks (encoded: Uint8Array): Promise<RpcMore | undefined> {
+    const store = this.init.chunks
+    if (store === undefined) return undefined
+    const manifest = decodeOwnSignedManifest(encoded)
+    if (manifest.chunks.length > INLINE_MAX_CHUNKS) return undefined
+    const reader = await openReader(store, manifest.merkleRoot)
+    if (reader === undefined) return undefined
+    const indexes = manifest.chunks.map((_, i) => i)
+    return {
+      send: async (lp) => { await sendChunks(lp, reader, indexes, MESSAGE_TIMEOUT_MS) },
+      release: () => { reader.close() }
+    }
   }
 
   async start (): Promise<void> {
@@ -144,17 +191,53 @@ class ImageService implements ImageRequester, Startable {
     // The volume's request keeps its original form (no format field).
     if (request.format !== undefined && request.format !== 'nifti') message.format = request.format
     if (request.key !== undefined) message.key = { ...request.key }
-    const body = await this.outbound.run(peer, async () => {
+    if (request.inline === true) message.inline = true
+    // The stream slot stays taken until the stream is done with (chunks may follow the answer).
+    let answer!: (reply: { body: Record<string, unknown>, stream: Stream }) => void
+    let fail!: (err: unknown) => void
+    const answered = new Promise<{ body: Record<string, unknown>, stream: Stream }>((resolve, reject) => { answer = resolve; fail = reject })
+    this.outbound.run(peer, async () => {
       const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
-      return await rpcCall(stream, message, IMAGE_LIMITS, options.signal)
-    }, options.signal)
-    if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
-    const answer: ImageAnswer = { version: body.version, manifest: body.manifest }
-    if (body.wrapped !== undefined) {
-      if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > MAX_WRAPPED_KEY_BYTES) throw new ProtocolError('bad wrapped key in the image answer')
-      answer.wrapped = body.wrapped
+      const reply = await rpcCallWithMore(stream, message, IMAGE_LIMITS, options.signal)
+      const done = new Promise<void>(resolve => {
+        if (reply.stream.status !== 'open' && reply.stream.status !== 'closing') resolve()
+        else reply.stream.addEventListener('close', () => { resolve() }, { once: true })
+      })
+      answer(reply)
+      await done
+    }, options.signal).catch(fail)
+    const { body, stream } = await answered
+    try {
+      if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
+      const answer: ImageAnswer = { version: body.version, manifest: body.manifest }
+      if (body.wrapped !== undefined) {
+        if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > MAX_WRAPPED_KEY_BYTES) throw new ProtocolError('bad wrapped key in the image answer')
+        answer.wrapped = body.wrapped
+      }
+      if (body.inline === undefined) {
+        await stream.close(options).catch(() => {})
+        return answer
+      }
+      if (body.inline !== true || request.inline !== true) throw new ProtocolError('bad inline flag in the image answer')
+      answer.inline = {
+        receive: async (init) => {
+          const received = receiveChunks({ ...init, stream })
+          // What arrived meanwhile is dispatched now, to the listeners receiveChunks has set.
+          stream.resume()
+          try {
+            return await received
+          } catch (err) {
+            stream.abort(err as Error)
+            throw err
+          }
+        },
+        abandon: (reason) => { stream.abort(reason ?? new Error('inline chunks not wanted')) }
+      }
+      return answer
+    } catch (err) {
+      stream.abort(err as Error)
+      throw err
     }
-    return answer
   }
 }
 
