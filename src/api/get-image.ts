@@ -1,11 +1,14 @@
 /**
  * getImage at the requester (DESIGN.md main flow, paper fig. 4a): locate the
  * LFN in the DHT, ask its master to prepare it (or prepare it here if this is
- * the master), verify the signed manifest, pull the sealed chunks from the
- * master and every replica at once (each chunk's hash checked), get the data
- * key wrapped to a fresh X25519 key, decrypt, and write the NIfTI volume.
- * Chunks already downloaded are kept between attempts (resume); the output
- * appears only once complete.
+ * the master), verify the signed manifest, get the sealed chunks (each
+ * chunk's hash checked) — a small image's with the master's answer, on its
+ * stream; a larger one's from the master and every replica at once, and
+ * whatever did not arrive whole over `/dm2/chunks` — and the data key
+ * wrapped to a fresh X25519 key (with the answer too, when the master
+ * releases it there), decrypt, and write the NIfTI volume. Chunks already
+ * downloaded are kept between attempts (resume); the output appears only
+ * once complete.
  */
 import { createWriteStream } from 'node:fs'
 import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
