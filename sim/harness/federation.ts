@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto'
 import { mkdir, writeFile } from 'node:fs/promises'
-import { createServer } from 'node:net'
 import { join } from 'node:path'
 import { Wallet, type UserIdentity } from '../../src/api/wallet.js'
 import { IDENTITY_FILE_NAME } from '../../src/config/defaults.js'
@@ -22,6 +21,7 @@ import {
   createRoster, formatRosterFile, issueCertificate, signerFromSeed, signRoster, withSite, type Ability, type SeededSigner
 } from '../../src/sac/index.js'
 import { startOrthanc, type RunningOrthanc } from '../../test/dicom/helpers/orthanc.js'
+import { freePort } from '../../test/helpers/free-port.js'
 import {
   CERTIFICATE_LIFETIME_S, NODE_AE_PREFIX, PACS_AE_PREFIX, REQUESTER_SITE, ROUTING_TIMEOUT_MS
 } from './constants.js'
@@ -64,17 +64,6 @@ export interface Hospital {
   /** Its PACS: our edge in a process of its own, or a real Orthanc. */
   pacs?: SiteHandle<PacsCommands>
   orthanc?: RunningOrthanc
-}
-
-async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
-    })
-  })
 }
 
 const seedKey = (seed: number, label: string): Uint8Array => new Uint8Array(createHash('sha256').update(`dm2-sim/${seed}/${label}`).digest())

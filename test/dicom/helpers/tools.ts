@@ -5,7 +5,8 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { existsSync } from 'node:fs'
-import { createServer } from 'node:net'
+
+export { freePort } from '../../helpers/free-port.js'
 
 const PATHS = ['/usr/bin', '/usr/sbin', '/usr/local/bin']
 
@@ -26,18 +27,6 @@ export async function runTool (name: string, args: string[], timeoutMs = 30_000)
     execFile(tool(name), args, { env: { ...process.env, TCP_NODELAY: '1' }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
       const code = err === null ? 0 : typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : null
       resolve({ code, stdout, stderr })
-    })
-  })
-}
-
-/** A TCP port free right now on 127.0.0.1. */
-export async function freePort (): Promise<number> {
-  return await new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port
-      s.close(() => { resolve(port) })
     })
   })
 }
