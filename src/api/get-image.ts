@@ -10,26 +10,21 @@
  * downloaded are kept between attempts (resume); the output appears only
  * once complete.
  */
-import { createWriteStream } from 'node:fs'
-import { mkdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { Readable } from 'node:stream'
-import { pipeline } from 'node:stream/promises'
-import { createGzip } from 'node:zlib'
-import { randomBytes } from 'node:crypto'
 import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
-import { DEFAULT_GZIP_LEVEL } from '../assembly/index.js'
 import type { HospitalNode } from '../node/index.js'
 import { chunkArguments } from '../node/data-plane.js'
 import {
-  contentIdToCid, generateRecipientKeyPair, openStream, unwrapDataKey, verifySignedManifest, type Manifest, type SealedChunk
+  contentIdToCid, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest
 } from '../privacy/payload/index.js'
 import { imageArguments, INLINE_MAX_CHUNKS, type InlineChunks } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
-import { STALL_TIMEOUT_MS, type ChunkSink } from '../protocols/chunks/index.js'
+import { STALL_TIMEOUT_MS } from '../protocols/chunks/index.js'
 import { DeniedError, ProtocolError } from '../protocols/status.js'
-import { BundleReader, imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
+import { imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
+import { fileDownloads, memoryDownloads, writeDecrypted, writeDecryptedDicom, type Downloads } from './downloads.js'
 import { GetImageError } from './errors.js'
 import type { Wallet } from './wallet.js'
 
@@ -73,125 +68,6 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
  * chunks of a smaller one with its answer.
  */
 export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
-
-/** Where the sealed chunks of one download are kept until decrypted. */
-interface Downloads extends ChunkSink {
-  read: (index: number) => Promise<Uint8Array>
-  remove: () => Promise<void>
-  /**
-   * Present when `read` may run during the transfer: it waits for the chunk
-   * to arrive, and fails once `fail` is called (the transfer failed).
-   */
-  fail?: (err: unknown) => void
-}
-
-/** Chunk files of one content id under the node's download folder: a resumable sink. */
-async function fileDownloads (dir: string): Promise<Downloads> {
-  await mkdir(dir, { recursive: true, mode: 0o700 })
-  const path = (i: number): string => join(dir, `chunk-${i}`)
-  return {
-    has: async (i) => await stat(path(i)).then(() => true, () => false),
-    put: async (i, bytes) => {
-      const tmp = `${path(i)}.part`
-      await writeFile(tmp, bytes, { mode: 0o600 })
-      await rename(tmp, path(i))
-    },
-    read: async (i) => new Uint8Array(await readFile(path(i))),
-    remove: async () => { await rm(dir, { recursive: true, force: true }) }
-  }
-}
-
-/**
- * A small image's chunks in memory (bounded by IN_MEMORY_IMAGE_BYTES plus one
- * chunk per source in flight). Read while the transfer runs: a read waits
- * for its chunk, and each chunk is let go once read.
- */
-function memoryDownloads (): Downloads {
-  const chunks = new Map<number, Uint8Array>()
-  /** Every chunk put, read or not: a second transfer skips them. */
-  const received = new Set<number>()
-  const waiting = new Map<number, { resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>()
-  let failure: { err: unknown } | undefined
-  return {
-    has: async (i) => received.has(i),
-    put: async (i, bytes) => {
-      received.add(i)
-      const reader = waiting.get(i)
-      if (reader === undefined) { chunks.set(i, bytes); return }
-      waiting.delete(i)
-      reader.resolve(bytes)
-    },
-    read: async (i) => {
-      const bytes = chunks.get(i)
-      if (bytes !== undefined) {
-        chunks.delete(i)
-        return bytes
-      }
-      if (failure !== undefined) throw failure.err
-      return await new Promise<Uint8Array>((resolve, reject) => { waiting.set(i, { resolve, reject }) })
-    },
-    fail: (err) => {
-      failure = { err }
-      for (const w of waiting.values()) w.reject(err)
-      waiting.clear()
-    },
-    remove: async () => { chunks.clear() }
-  }
-}
-
-/** The sealed chunks of a download, in order, as `openStream` reads them. */
-async function * sealedChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest): AsyncGenerator<SealedChunk> {
-  for (let index = 0; index < manifest.chunks.length; index++) {
-    yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
-  }
-}
-
-/** Decrypts the chunks in order and unpacks the DICOM bundle into a new folder `out` (appears only when complete). */
-async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
-  const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
-  await mkdir(tmp, { mode: 0o700 })
-  let total = 0
-  try {
-    const reader = new BundleReader()
-    let n = 0
-    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
-      total += piece.byteLength
-      for (const object of reader.push(piece)) {
-        await writeFile(join(tmp, `IM${String(++n).padStart(5, '0')}.dcm`), object, { mode: 0o600 })
-      }
-    }
-    reader.end()
-    await rename(tmp, out)
-    return total
-  } catch (err) {
-    await rm(tmp, { recursive: true, force: true })
-    throw err
-  }
-}
-
-/** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
-async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
-  let total = 0
-  async function * plain (): AsyncGenerator<Uint8Array> {
-    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
-      total += piece.byteLength
-      yield piece
-    }
-  }
-  const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
-  try {
-    const file = createWriteStream(tmp, { mode: 0o600 })
-    const steps = /\.gz$/i.test(out)
-      ? pipeline(Readable.from(plain()), createGzip({ level: DEFAULT_GZIP_LEVEL }), file)
-      : pipeline(Readable.from(plain()), file)
-    await steps
-    await rename(tmp, out)
-    return total
-  } catch (err) {
-    await rm(tmp, { force: true })
-    throw err
-  }
-}
 
 export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string, options: GetImageOptions): Promise<GetImageResult> {
   const started = performance.now()
