@@ -127,6 +127,12 @@ describe('chunks with the image answer, over real TCP', () => {
     expect(got.map(b => Buffer.from(b).toString('hex'))).toEqual(m.sealed.chunks.map(ch => Buffer.from(ch.bytes).toString('hex')))
     expect(m.decisions.map(d => [d.command, d.allow])).toEqual([['image/prepare', true]])
     expect(m.readers).toEqual({ opened: 1, closed: 1 })
+    // The stream slot is given back once the chunks are in: more answers than the stream limit (16), one after another.
+    for (let i = 0; i < 20; i++) {
+      const again = await c.services.image.prepare(m.node.peerId, { lfn: 'lfn-1', auth: auth(m.node, c), inline: true })
+      expect((await receiveAll(m, again.inline as NonNullable<typeof again.inline>)).missing).toEqual([])
+    }
+    await expect.poll(() => m.readers.closed).toBe(21)
   })
 
   it('not asked for, or a larger image: the answer alone, nothing read', async () => {
@@ -136,6 +142,10 @@ describe('chunks with the image answer, over real TCP', () => {
     const plain = await c.services.image.prepare(small.node.peerId, { lfn: 'lfn-1', auth: auth(small.node, c) })
     expect(plain.inline).toBeUndefined()
     expect(small.readers.opened).toBe(0)
+    // Each answer's stream is let go: more requests than the stream limit (16) go through one after another.
+    for (let i = 0; i < 20; i++) {
+      expect((await c.services.image.prepare(small.node.peerId, { lfn: 'lfn-1', auth: auth(small.node, c) })).version).toBe(1)
+    }
 
     const large = await master(INLINE_MAX_CHUNKS + 1)
     await c.dial(large.node.getMultiaddrs())
