@@ -180,6 +180,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         bytes += size
         onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: from.toString() })
       }
+      const refs = manifest.chunks.map((c, index) => ({ index, id: c.id }))
       /** Chunks per source: those that came with the answer, then the rest over /dm2/chunks. */
       const transfer = async (): Promise<Record<string, number>> => {
         const from: Record<string, number> = {}
@@ -188,7 +189,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         if (withAnswer !== undefined) {
           from[record.master] = 0
           await withAnswer.receive({
-            expected: new Map(manifest.chunks.map((c, index) => [index, c.id])),
+            expected: new Map(refs.map(r => [r.index, r.id])),
             stallMs: STALL_TIMEOUT_MS,
             ...abortable,
             onChunk: async (index, chunk) => {
@@ -205,7 +206,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         }
         const result = await node.libp2p.services.chunks.fetch({
           contentId: manifest.merkleRoot,
-          chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
+          chunks: refs,
           sources: [master],
           moreSources: replicas.then(r => { joined += r.length; return r }),
           // A small image, from its master alone: every chunk in one request (one stream, one access check).

@@ -1,28 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { noise } from '@chainsafe/libp2p-noise'
-import { tcp } from '@libp2p/tcp'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { streamMuxer } from '../../src/node/libp2p.js'
 import {
   buildManifest, encodeSignedManifest, generateDataKey, generateEd25519Signer, sealPayload, signManifest, type SealedPayload
 } from '../../src/privacy/payload/index.js'
 import type { ChunkReader, ChunkStore } from '../../src/protocols/chunks/index.js'
-import { IMAGE_LIMITS, IMAGE_PROTOCOL, imageArguments, imageService, INLINE_MAX_CHUNKS, type ImageRequester } from '../../src/protocols/image/index.js'
+import { IMAGE_LIMITS, IMAGE_PROTOCOL, imageArguments, INLINE_MAX_CHUNKS, type ImageRequester } from '../../src/protocols/image/index.js'
 import { rpcCall } from '../../src/protocols/rpc.js'
-import { createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor } from '../../src/sac/index.js'
+import type { Decision } from '../../src/sac/index.js'
+import { auth as authFor, imageClient as client, imageServer, resource, stopImageNodes, type ImageNode } from './image-fixture.js'
 import { lateAccess } from './late-access.js'
 
-type ImageNode = Libp2p<{ image: ImageRequester }>
-const nodes: ImageNode[] = []
-afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
+afterEach(stopImageNodes)
 
-const hospital = generateSigner()
-const doctor = generateSigner()
-const S = Math.floor(Date.now() / 1000)
 const CHUNK = 64 * 1024
-const resource: ResourceDescriptor = { owner: hospital.publicKey, custodian: hospital.publicKey, contentId: 'cid-1', lfn: 'lfn-1', modality: 'CT', bodyPart: 'HEART' }
-const cert = issueCertificate({ audience: doctor.publicKey, resource: { selector: { modality: ['CT'] } }, abilities: ['image/read'], notBefore: S - 60, expiry: S + 3600, purpose: 'TREAT' }, hospital)
 
 interface Master {
   node: ImageNode
@@ -59,25 +49,16 @@ async function master (chunks: number): Promise<Master> {
       return reader
     }
   }
-  const n: ImageNode = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [streamMuxer()],
-    services: {
-      image: imageService({
-        access,
-        chunks: store,
-        resourceOf: async lfn => lfn === 'lfn-1' ? resource : undefined,
-        prepare: async (lfn) => {
-          manifest ??= encodeSignedManifest(await signManifest(buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: 'test', master: n.peerId.toString() }), signer))
-          return { fileId: lfn, version: 1, manifest }
-        }
-      })
+  const n: ImageNode = await imageServer({
+    access,
+    chunks: store,
+    resourceOf: async lfn => lfn === 'lfn-1' ? resource : undefined,
+    prepare: async (lfn) => {
+      manifest ??= encodeSignedManifest(await signManifest(buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: 'test', master: n.peerId.toString() }), signer))
+      return { fileId: lfn, version: 1, manifest }
     }
   })
   bind(n.peerId.toString())
-  nodes.push(n)
   return {
     node: n,
     decisions,
@@ -92,16 +73,9 @@ async function master (chunks: number): Promise<Master> {
   }
 }
 
-async function client (): Promise<ImageNode> {
-  const refuse = async (): Promise<never> => { throw new Error('not a server') }
-  const n = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [streamMuxer()], services: { image: imageService({ access: { check: refuse }, resourceOf: async () => undefined, prepare: refuse }) } })
-  nodes.push(n)
-  return n
-}
-
+/** The doctor's authorization for preparing `lfn-1` at `s`. */
 function auth (s: ImageNode, c: ImageNode): Uint8Array {
-  const invocation = createInvocation({ audience: s.peerId.toString(), origin: c.peerId.toString(), command: 'image/prepare', args: imageArguments('lfn-1'), proof: cert.id }, doctor)
-  return encodeAuthorization({ invocation: invocation.bytes, chain: [cert.bytes], memberships: [] })
+  return authFor(s, c, 'image/prepare', imageArguments('lfn-1'))
 }
 
 /** Receives the inline chunks of `answer` into an array (by index). */

@@ -1,26 +1,15 @@
-import { noise } from '@chainsafe/libp2p-noise'
-import { tcp } from '@libp2p/tcp'
-import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
-import { streamMuxer } from '../../src/node/libp2p.js'
 import { generateDataKey, generateRecipientKeyPair, unwrapDataKey } from '../../src/privacy/payload/index.js'
-import { imageArguments, imageService, type ImageRequester, type ImageRequest } from '../../src/protocols/image/index.js'
+import { imageArguments, type ImageRequest } from '../../src/protocols/image/index.js'
 import { keyArguments } from '../../src/protocols/keys/index.js'
-import {
-  createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
-} from '../../src/sac/index.js'
+import type { Decision } from '../../src/sac/index.js'
+import { auth, imageClient as client, imageServer, resource, stopImageNodes, type ImageNode } from './image-fixture.js'
 import { lateAccess } from './late-access.js'
 
-type ImageNode = Libp2p<{ image: ImageRequester }>
-const nodes: ImageNode[] = []
-afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
+afterEach(stopImageNodes)
 
-const hospital = generateSigner()
-const doctor = generateSigner()
 const dataKey = generateDataKey()
-const S = Math.floor(Date.now() / 1000)
 const MANIFEST = new Uint8Array([0xa1, 0x61, 0x6d, 0x01])
-const resource: ResourceDescriptor = { owner: hospital.publicKey, custodian: hospital.publicKey, contentId: 'cid-1', lfn: 'lfn-1', modality: 'CT', bodyPart: 'HEART' }
 
 interface Server { node: ImageNode, decisions: Decision[], prepared: string[] }
 
@@ -29,36 +18,14 @@ async function server (keys = true): Promise<Server> {
   const decisions: Decision[] = []
   const prepared: string[] = []
   const { access, bind } = lateAccess(decisions)
-  const n = await createLibp2p({
-    addresses: { listen: ['/ip4/127.0.0.1/tcp/0'] },
-    transports: [tcp()],
-    connectionEncrypters: [noise()],
-    streamMuxers: [streamMuxer()],
-    services: {
-      image: imageService({
-        access,
-        resourceOf: async lfn => lfn === 'lfn-1' ? resource : undefined,
-        prepare: async (lfn) => { prepared.push(lfn); return { fileId: lfn, version: 2, manifest: MANIFEST } },
-        ...(keys ? { keys: { access, keys: { get: async (lfn: string, version: number) => lfn === 'lfn-1' && version === 2 ? { dataKey, resource } : undefined } } } : {})
-      })
-    }
+  const n = await imageServer({
+    access,
+    resourceOf: async lfn => lfn === 'lfn-1' ? resource : undefined,
+    prepare: async (lfn) => { prepared.push(lfn); return { fileId: lfn, version: 2, manifest: MANIFEST } },
+    ...(keys ? { keys: { access, keys: { get: async (lfn: string, version: number) => lfn === 'lfn-1' && version === 2 ? { dataKey, resource } : undefined } } } : {})
   })
   bind(n.peerId.toString())
-  nodes.push(n)
   return { node: n, decisions, prepared }
-}
-
-async function client (): Promise<ImageNode> {
-  const n = await createLibp2p({ transports: [tcp()], connectionEncrypters: [noise()], streamMuxers: [streamMuxer()], services: { image: imageService({ access: { check: async () => { throw new Error('not a server') } }, resourceOf: async () => undefined, prepare: async () => { throw new Error('not a server') } }) } })
-  nodes.push(n)
-  return n
-}
-
-const cert = issueCertificate({ audience: doctor.publicKey, resource: { selector: { modality: ['CT'] } }, abilities: ['image/read'], notBefore: S - 60, expiry: S + 3600, purpose: 'TREAT' }, hospital)
-
-function auth (s: ImageNode, c: ImageNode, command: string, args: Uint8Array): Uint8Array {
-  const invocation = createInvocation({ audience: s.peerId.toString(), origin: c.peerId.toString(), command, args, proof: cert.id }, doctor)
-  return encodeAuthorization({ invocation: invocation.bytes, chain: [cert.bytes], memberships: [] })
 }
 
 /** An image request for lfn-1 with a key request for `version`, its invocation bound to `boundTo` (the recipient by default). */

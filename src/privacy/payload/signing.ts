@@ -111,6 +111,13 @@ function encodeOuter (bytes: Uint8Array, signature: Uint8Array): Uint8Array {
   return encode({ manifest: bytes, signature }, rfc8949EncodeOptions)
 }
 
+/** The two fields of the wire form, each checked to be bytes (the signature not verified). */
+function decodeOuter (encoded: Uint8Array): { bytes: Uint8Array, signature: Uint8Array } {
+  const { manifest: bytes, signature } = checkKeys(decodeStrict(encoded, MAX_MANIFEST_BYTES + 256, 'signed manifest'), ['manifest', 'signature'], 'signed manifest')
+  if (!(bytes instanceof Uint8Array) || !(signature instanceof Uint8Array)) throw new ManifestDecodeError('manifest and signature must be bytes')
+  return { bytes, signature }
+}
+
 /** Wire form: deterministic CBOR { manifest: bytes, signature: bytes }. */
 export function encodeSignedManifest (signed: SignedManifest): Uint8Array {
   return encodeOuter(signed.bytes, signed.signature)
@@ -122,9 +129,7 @@ export function encodeSignedManifest (signed: SignedManifest): Uint8Array {
  * its own bytes (everyone else uses verifySignedManifest).
  */
 export function decodeOwnSignedManifest (encoded: Uint8Array): Manifest {
-  const { manifest: bytes } = checkKeys(decodeStrict(encoded, MAX_MANIFEST_BYTES + 256, 'signed manifest'), ['manifest', 'signature'], 'signed manifest')
-  if (!(bytes instanceof Uint8Array)) throw new ManifestDecodeError('manifest must be bytes')
-  return decodeManifest(bytes)
+  return decodeManifest(decodeOuter(encoded).bytes)
 }
 
 /**
@@ -134,9 +139,7 @@ export function decodeOwnSignedManifest (encoded: Uint8Array): Manifest {
  * site it trusts for this file (pass `expectedMaster`).
  */
 export async function verifySignedManifest (encoded: Uint8Array, options: VerifyManifestOptions = {}): Promise<Manifest> {
-  const outer = checkKeys(decodeStrict(encoded, MAX_MANIFEST_BYTES + 256, 'signed manifest'), ['manifest', 'signature'], 'signed manifest')
-  const { manifest: bytes, signature } = outer
-  if (!(bytes instanceof Uint8Array) || !(signature instanceof Uint8Array)) throw new ManifestDecodeError('manifest and signature must be bytes')
+  const { bytes, signature } = decodeOuter(encoded)
   if (!equalBytes(encodeOuter(bytes, signature), encoded)) throw new ManifestDecodeError('signed manifest not in deterministic encoding')
   const verify = options.verify ?? ed25519Verify
   const check = async (publicKey: Uint8Array): Promise<void> => {
