@@ -25,6 +25,19 @@ export interface Downloads extends ChunkSink {
    * to arrive, and fails once `fail` is called (the transfer failed).
    */
   fail?: (err: unknown) => void
+  /**
+   * `read` returns the very bytes the transfer hash-checked before `put`
+   * (held in memory), so decryption need not hash them again; chunk files
+   * read back from disk are hashed again.
+   */
+  idsChecked: boolean
+}
+
+/** How the decryption into the output runs. */
+export interface WriteOptions {
+  signal?: AbortSignal
+  /** The chunks `read` returns were hash-checked against the manifest's ids, in memory since (see Downloads). */
+  idsChecked?: boolean
 }
 
 /** Chunk files of one content id under the node's download folder: a resumable sink. */
@@ -39,7 +52,8 @@ export async function fileDownloads (dir: string): Promise<Downloads> {
       await rename(tmp, path(i))
     },
     read: async (i) => new Uint8Array(await readFile(path(i))),
-    remove: async () => { await rm(dir, { recursive: true, force: true }) }
+    remove: async () => { await rm(dir, { recursive: true, force: true }) },
+    idsChecked: false
   }
 }
 
@@ -77,26 +91,31 @@ export function memoryDownloads (): Downloads {
       for (const w of waiting.values()) w.reject(err)
       waiting.clear()
     },
-    remove: async () => { chunks.clear() }
+    remove: async () => { chunks.clear() },
+    idsChecked: true
   }
 }
 
 /** The sealed chunks of a download, in order, as `openStream` reads them. */
-async function * sealedChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest): AsyncGenerator<SealedChunk> {
+async function * sealedChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, idChecked: boolean): AsyncGenerator<SealedChunk> {
   for (let index = 0; index < manifest.chunks.length; index++) {
-    yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index) }
+    yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index), idChecked }
   }
 }
 
+function openChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, options: WriteOptions): AsyncGenerator<Uint8Array> {
+  return openStream(sealedChunks(read, manifest, options.idsChecked === true), dataKey, manifest, options.signal === undefined ? {} : { signal: options.signal })
+}
+
 /** Decrypts the chunks in order and unpacks the DICOM bundle into a new folder `out` (appears only when complete). */
-export async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
+export async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
   const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
   await mkdir(tmp, { mode: 0o700 })
   let total = 0
   try {
     const reader = new BundleReader()
     let n = 0
-    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
+    for await (const piece of openChunks(read, manifest, dataKey, options)) {
       total += piece.byteLength
       for (const object of reader.push(piece)) {
         await writeFile(join(tmp, `IM${String(++n).padStart(5, '0')}.dcm`), object, { mode: 0o600 })
@@ -112,10 +131,10 @@ export async function writeDecryptedDicom (read: (index: number) => Promise<Uint
 }
 
 /** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
-export async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, signal?: AbortSignal): Promise<number> {
+export async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
   let total = 0
   async function * plain (): AsyncGenerator<Uint8Array> {
-    for await (const piece of openStream(sealedChunks(read, manifest), dataKey, manifest, signal === undefined ? {} : { signal })) {
+    for await (const piece of openChunks(read, manifest, dataKey, options)) {
       total += piece.byteLength
       yield piece
     }

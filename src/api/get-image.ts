@@ -123,9 +123,9 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const sources: Record<string, number> = {}
     let dataKey!: Uint8Array
     /** Decrypts the chunks `chunk` gives, in order, into the output. */
-    const write = async (chunk: (index: number) => Promise<Uint8Array>, key: Uint8Array): Promise<number> => format === 'dicom'
-      ? await writeDecryptedDicom(chunk, manifest, key, options.out, signal)
-      : await writeDecrypted(chunk, manifest, key, options.out, signal)
+    const write = async (chunk: (index: number) => Promise<Uint8Array>, key: Uint8Array, idsChecked = false): Promise<number> => format === 'dicom'
+      ? await writeDecryptedDicom(chunk, manifest, key, options.out, { ...abortable, idsChecked })
+      : await writeDecrypted(chunk, manifest, key, options.out, { ...abortable, idsChecked })
     /** The decryption already running during the transfer (chunks in memory). */
     let writing: Promise<number> | undefined
     let read: (index: number) => Promise<Uint8Array>
@@ -172,7 +172,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         ? undefined
         : keyed.then(async key => {
           onProgress?.({ step: 'decrypt' })
-          return await write(read, key)
+          return await write(read, key, sink.idsChecked)
         })
       writing?.catch(() => {})
       const arrived = (size: number, from: PeerId): void => {
@@ -241,7 +241,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         total = await writing
       } else {
         onProgress?.({ step: 'decrypt' })
-        total = await write(read, dataKey)
+        total = await write(read, dataKey, downloads?.idsChecked)
       }
     } finally {
       release()

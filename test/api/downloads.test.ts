@@ -1,7 +1,8 @@
-import { stat } from 'node:fs/promises'
+import { readFile, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { fileDownloads, memoryDownloads } from '../../src/api/downloads.js'
+import { fileDownloads, memoryDownloads, writeDecrypted } from '../../src/api/downloads.js'
+import { buildManifest, generateDataKey, sealPayload } from '../../src/privacy/payload/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const removers: Array<() => Promise<void>> = []
@@ -42,5 +43,31 @@ describe('where a download keeps its sealed chunks', () => {
     expect((await stat(join(folder, 'chunk-2'))).mode & 0o777).toBe(0o600)
     await again.remove()
     await expect(stat(folder)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('decryption hashes chunks read back from files again, and trusts the hash check of chunks held in memory', async () => {
+    const dir = await tempDir()
+    removers.push(dir.remove)
+    const key = generateDataKey()
+    const data = Uint8Array.from({ length: 3000 }, (_, i) => i % 251)
+    const sealed = await sealPayload(data, key, { fileId: 'lfn-d', version: 1, chunkSize: 1024 })
+    const manifest = buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: 'test', master: 'peer' })
+    const memory = memoryDownloads()
+    expect(memory.idsChecked).toBe(true)
+    for (const c of sealed.chunks) await memory.put(c.index, c.bytes)
+    const out = join(dir.path, 'm.nii')
+    expect(await writeDecrypted(memory.read, manifest, key, out, { idsChecked: memory.idsChecked })).toBe(data.length)
+    expect(new Uint8Array(await readFile(out))).toEqual(data)
+
+    const files = await fileDownloads(join(dir.path, 'dl'))
+    expect(files.idsChecked).toBe(false)
+    for (const c of sealed.chunks) await files.put(c.index, c.bytes)
+    // A chunk file altered on disk after its check: hashed again, refused, and no output appears.
+    const altered = new Uint8Array(await readFile(join(dir.path, 'dl', 'chunk-1')))
+    altered[5] = (altered[5] as number) ^ 1
+    await writeFile(join(dir.path, 'dl', 'chunk-1'), altered)
+    const out2 = join(dir.path, 'f.nii')
+    await expect(writeDecrypted(files.read, manifest, key, out2, { idsChecked: files.idsChecked })).rejects.toMatchObject({ name: 'ChunkIdMismatchError' })
+    await expect(stat(out2)).rejects.toMatchObject({ code: 'ENOENT' })
   })
 })

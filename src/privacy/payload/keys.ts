@@ -33,9 +33,10 @@ function rawPrivate (der: Buffer, type: KeyType): Uint8Array {
 
 /** A new random X25519 key pair for receiving wrapped data keys. */
 export function generateRecipientKeyPair (): RecipientKeyPair {
-  const { privateKey } = generateKeyPairSync('x25519')
+  const { privateKey, publicKey } = generateKeyPairSync('x25519')
   const raw = rawPrivate(privateKey.export({ format: 'der', type: 'pkcs8' }), 'x25519')
-  return { privateKey: raw, publicKey: recipientPublicKey(raw) }
+  // The pair's own public half: re-importing the private key to derive it costs more than the generation.
+  return { privateKey: raw, publicKey: new Uint8Array(publicKey.export({ format: 'der', type: 'spki' }).subarray(SPKI_PREFIX_BYTES)) }
 }
 
 /** The X25519 public key of a raw private key. */

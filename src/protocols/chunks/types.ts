@@ -40,6 +40,7 @@ export type ChunkAuthorizer = (request: ChunkAccessRequest) => Promise<AccessDec
 /** Where fetched chunks go; `has` lets a restarted fetch skip what it already holds. */
 export interface ChunkSink {
   has: (index: number) => Promise<boolean>
+  /** A chunk whose bytes have been hashed and found to be the id asked for (nothing else is ever put). */
   put: (index: number, bytes: Uint8Array) => Promise<void>
 }
 

@@ -57,6 +57,12 @@ describe('HPKE key wrapping (RFC 9180)', () => {
   it('derives the public key from the private key', () => {
     expect(recipientPublicKey(alice.privateKey)).toEqual(alice.publicKey)
     expect(alice.publicKey).not.toEqual(mallory.publicKey)
+    // A new pair's public half is the one its private key derives.
+    for (let i = 0; i < 16; i++) {
+      const pair = generateRecipientKeyPair()
+      expect(pair.publicKey).toHaveLength(32)
+      expect(recipientPublicKey(pair.privateKey)).toEqual(pair.publicKey)
+    }
   })
 })
 

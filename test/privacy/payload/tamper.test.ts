@@ -48,6 +48,26 @@ describe('tampering with chunks', () => {
     }), RUNS)
   })
 
+  it('a chunk marked as already hash-checked is not hashed again, but a flipped bit still fails and a chunk the manifest does not list is refused', async () => {
+    const arb = payloadWithChunks(1).chain(p => fc.record({ p: fc.constant(p), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }))
+    await fc.assert(fc.asyncProperty(arb, async ({ p, at, bit }) => {
+      const key = generateDataKey()
+      const s = await seal(p.data, p.chunkSize, key)
+      const withManifest = { ...s.layout, chunks: s.refs }
+      const checked = s.chunks.map(c => ({ ...c, bytes: new Uint8Array(c.bytes), idChecked: true }))
+      // Untouched: opens as usual.
+      expect(await openPayload(checked, key, withManifest)).toEqual(p.data)
+      const victim = checked[at % checked.length] as SealedChunk
+      const pos = Math.floor(at / checked.length) % victim.bytes.length
+      victim.bytes[pos] = (victim.bytes[pos] as number) ^ (1 << bit)
+      // The id is no longer recomputed, so the tag is what catches the flip.
+      expect(await openName(checked, key, withManifest)).toBe('ChunkAuthError')
+      // An id the manifest does not list is still refused before decryption.
+      const other = checked.map(c => c === victim ? { ...c, id: chunkId(c.bytes) } : c)
+      expect(await openName(other, key, withManifest)).toBe('ChunkIdMismatchError')
+    }), RUNS)
+  })
+
   it('dropping any chunk fails (order or truncation), even with indexes renumbered', async () => {
     const arb = payloadWithChunks(2).chain(p => fc.record({ p: fc.constant(p), drop: fc.nat() }))
     await fc.assert(fc.asyncProperty(arb, async ({ p, drop }) => {
