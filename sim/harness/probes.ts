@@ -155,7 +155,8 @@ export async function federationHealth (fed: SimFederation, images: ProbeImage[]
     if (image === undefined) continue
     const out = join(scratch, `health-${h.index}.nii`)
     try {
-      await timed(async signal => await client.getImage(image.lfn, { out, signal }))
+      // Through the network, not a copy kept here: the health of the federation is what is checked.
+      await timed(async signal => await client.getImage(image.lfn, { out, signal, localCopy: false }))
       if (voxelDigest(new Uint8Array(await readFile(out))) !== image.digest) failures.push(`getImage: wrong voxels from ${h.name}`)
     } catch (err) {
       failures.push(`getImage: ${h.name} failed (${(err as Error).name})`)

@@ -81,6 +81,7 @@ export class ContinuousLoad {
     await this.running
   }
 
+  /** Each request transfers (no copy kept at the requester), so that every one meets the faults on the way. */
   private async imageLoop (): Promise<void> {
     while (!this.stopper.signal.aborted) {
       const image = this.init.images[Math.floor(this.random() * this.init.images.length)] as LoadImage
@@ -88,7 +89,7 @@ export class ContinuousLoad {
       const start = performance.now()
       const client = new Dm2Client(this.init.node, this.init.user())
       try {
-        await withDeadline(this.init.timeoutMs, async signal => await client.getImage(image.lfn, { out, signal }), this.stopper.signal)
+        await withDeadline(this.init.timeoutMs, async signal => await client.getImage(image.lfn, { out, signal, localCopy: false }), this.stopper.signal)
         const correct = voxelDigest(new Uint8Array(await readFile(out))) === image.digest
         this.events.push({ kind: 'image', ok: true, start, end: performance.now(), lfn: image.lfn, hospital: image.hospital, correct })
       } catch (err) {

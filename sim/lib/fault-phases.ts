@@ -92,12 +92,12 @@ function firstSeen (ctx: FaultContext, from: number, slowMs: number, affected: (
 const earliest = (...t: Array<number | undefined>): number | undefined => t.filter((x): x is number => x !== undefined).reduce<number | undefined>((m, x) => m === undefined || x < m ? x : m, undefined)
 const ms = (t: number | undefined, from: number): number | null => t === undefined ? null : Math.round(t - from)
 
-/** One getImage of `image`, checked; its duration in ms, or undefined if it failed. */
+/** One getImage of `image` through the network (no copy kept at the requester), checked; its duration in ms, or undefined if it failed. */
 export async function timedGet (ctx: FaultContext, image: ProbeImage, timeoutMs = 10_000): Promise<number | undefined> {
   const out = join(ctx.scratch, `probe-${image.hospital}-${Math.round(performance.now())}.nii`)
   const t = performance.now()
   try {
-    await withDeadline(timeoutMs, async signal => await new Dm2Client(ctx.fed.requester, ctx.fed.user()).getImage(image.lfn, { out, signal }))
+    await withDeadline(timeoutMs, async signal => await new Dm2Client(ctx.fed.requester, ctx.fed.user()).getImage(image.lfn, { out, signal, localCopy: false }))
     return voxelDigest(new Uint8Array(await readFile(out))) === image.digest ? performance.now() - t : undefined
   } catch {
     return undefined

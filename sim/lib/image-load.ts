@@ -99,6 +99,8 @@ export async function runImageLoad (init: ImageLoadInit): Promise<ImageLoadResul
       const result = await getImage(init.node, wallet, job.lfn, {
         out,
         signal,
+        // The paper's requester kept nothing: every query is a transfer (and no copy is written meanwhile).
+        localCopy: false,
         onProgress: e => { if (e.step !== 'fetch') marks[e.step] ??= performance.now() }
       })
       const t = performance.now()

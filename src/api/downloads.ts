@@ -31,6 +31,18 @@ export interface Downloads extends ChunkSink {
    * read back from disk are hashed again.
    */
   idsChecked: boolean
+  /**
+   * The sealed chunks 0..count-1 of a complete download, as the node's image
+   * cache takes them: the bytes, or the chunk files to move there (after
+   * which `remove` has nothing of them left to remove).
+   */
+  keep: (count: number) => KeptChunk[]
+}
+
+/** One sealed chunk handed to the image cache (its file name is its index). */
+export interface KeptChunk {
+  name: string
+  source: Uint8Array | { path: string, move: true }
 }
 
 /** How the decryption into the output runs. */
@@ -53,17 +65,21 @@ export async function fileDownloads (dir: string): Promise<Downloads> {
     },
     read: async (i) => new Uint8Array(await readFile(path(i))),
     remove: async () => { await rm(dir, { recursive: true, force: true }) },
-    idsChecked: false
+    idsChecked: false,
+    keep: (count) => Array.from({ length: count }, (_, i) => ({ name: String(i), source: { path: path(i), move: true as const } }))
   }
 }
 
 /**
  * A small image's chunks in memory (bounded by IN_MEMORY_IMAGE_BYTES plus one
  * chunk per source in flight). Read while the transfer runs: a read waits
- * for its chunk, and each chunk is let go once read.
+ * for its chunk, and each chunk is let go once read, unless `keep` (the
+ * chunks are then held until the download is done with, for `keep()`).
  */
-export function memoryDownloads (): Downloads {
+export function memoryDownloads (options: { keep?: boolean } = {}): Downloads {
   const chunks = new Map<number, Uint8Array>()
+  /** Every chunk put, when kept for the image cache. */
+  const kept = options.keep === true ? new Map<number, Uint8Array>() : undefined
   /** Every chunk put, read or not: a second transfer skips them. */
   const received = new Set<number>()
   const waiting = new Map<number, { resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>()
@@ -72,6 +88,7 @@ export function memoryDownloads (): Downloads {
     has: async (i) => received.has(i),
     put: async (i, bytes) => {
       received.add(i)
+      kept?.set(i, bytes)
       const reader = waiting.get(i)
       if (reader === undefined) { chunks.set(i, bytes); return }
       waiting.delete(i)
@@ -91,8 +108,13 @@ export function memoryDownloads (): Downloads {
       for (const w of waiting.values()) w.reject(err)
       waiting.clear()
     },
-    remove: async () => { chunks.clear() },
-    idsChecked: true
+    remove: async () => { chunks.clear(); kept?.clear() },
+    idsChecked: true,
+    keep: (count) => Array.from({ length: count }, (_, i) => {
+      const bytes = kept?.get(i)
+      if (bytes === undefined) throw new Error(`chunk ${i} was not kept`)
+      return { name: String(i), source: bytes }
+    })
   }
 }
 

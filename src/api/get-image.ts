@@ -9,6 +9,16 @@
  * releases it there), decrypt, and write the NIfTI volume. Chunks already
  * downloaded are kept between attempts (resume); the output appears only
  * once complete.
+ *
+ * A requester keeps what it fetched (sealed chunks and the signed manifest,
+ * ciphertext only) in its node's image cache, and the next getImage of the
+ * same image there tells the master which content it holds: if that is
+ * still the master's current content, the master sends no chunks, and the
+ * copy is read instead, each chunk checked against the manifest the master
+ * has just signed (a chunk that fails is fetched). The master is asked every
+ * time: access and the key release are judged and audited as for any
+ * request, a revoked right or a new version takes effect at once, and no
+ * key is ever kept here.
  */
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
@@ -17,8 +27,9 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import type { HospitalNode } from '../node/index.js'
 import { chunkArguments } from '../node/data-plane.js'
 import {
-  contentIdToCid, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest
+  chunkId, contentIdToCid, decodeOwnSignedManifest, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest
 } from '../privacy/payload/index.js'
+import type { ImageLease } from '../cache/index.js'
 import { imageArguments, INLINE_MAX_CHUNKS, type InlineChunks } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
 import { STALL_TIMEOUT_MS } from '../protocols/chunks/index.js'
@@ -45,6 +56,13 @@ export interface GetImageOptions {
   out: string
   /** `nifti` (default): the assembled volume; `dicom`: the series' objects, de-identified at the master. */
   format?: ImageFormat
+  /**
+   * Keep a copy of a fetched image in this node's image cache, and read one
+   * kept earlier when the master confirms it is its current content (see
+   * the module doc). Default `true`; `false` fetches everything and keeps
+   * nothing.
+   */
+  localCopy?: boolean
   signal?: AbortSignal
   onProgress?: (event: GetImageEvent) => void
 }
@@ -54,7 +72,7 @@ export interface GetImageResult {
   version: number
   master: string
   bytes: number
-  /** Chunks per source peer. */
+  /** Chunks per source peer (this node's own id: chunks read from its copy). */
   sources: Record<string, number>
   ms: number
 }
@@ -69,6 +87,58 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
  */
 export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
 
+/** One chunk of a kept copy as read from disk, with the hash of its bytes. */
+interface CopyChunk {
+  bytes: Uint8Array
+  id: Uint8Array
+}
+
+/** A copy of an image kept in this node's image cache, pinned: its content id, as its manifest names it. */
+interface HeldCopy {
+  lease: ImageLease
+  contentId: Uint8Array
+  /** Its chunks by index, read and hashed while the master answers (a copy small enough for memory). */
+  early?: Promise<Array<CopyChunk | undefined>>
+}
+
+/** Chunk `index` of a kept copy, or undefined if it cannot be read. */
+async function copyChunk (lease: ImageLease, index: number): Promise<CopyChunk | undefined> {
+  try {
+    const bytes = new Uint8Array(await readFile(lease.chunkPath(String(index))))
+    return { bytes, id: chunkId(bytes) }
+  } catch {
+    return undefined
+  }
+}
+
+/** Unpins a copy not used (or no longer needed), once its early reads are done: its files stay pinned meanwhile. */
+function letGo (copy: HeldCopy): void {
+  (copy.early ?? Promise.resolve()).finally(() => { copy.lease.release() }).catch(() => {})
+}
+
+/** The newest copy of `id` kept here, or undefined (an unreadable entry counts as none). */
+async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | undefined> {
+  const lease = await node.dataPlane.cache.images.get(id).catch(() => undefined)
+  if (lease === undefined) return undefined
+  let kept: Manifest
+  try {
+    // To name the copy to the master; what is used of it is checked against the manifest the master signs now.
+    kept = decodeOwnSignedManifest(lease.manifest)
+  } catch {
+    lease.release()
+    return undefined
+  }
+  const copy: HeldCopy = { lease, contentId: kept.merkleRoot }
+  if (kept.totalSize <= IN_MEMORY_IMAGE_BYTES) {
+    copy.early = (async () => {
+      const chunks: Array<CopyChunk | undefined> = []
+      for (let i = 0; i < kept.chunks.length; i++) chunks.push(await copyChunk(lease, i))
+      return chunks
+    })()
+  }
+  return copy
+}
+
 export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string, options: GetImageOptions): Promise<GetImageResult> {
   const started = performance.now()
   const { signal, onProgress } = options
@@ -81,6 +151,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   let downloads: Downloads | undefined
   /** Chunks following the master's answer on its stream, until received or let go. */
   let inline: InlineChunks | undefined
+  /** A copy of this image kept here earlier: named to the master, read if it is still current; pinned until read or let go. */
+  let copy: HeldCopy | undefined
   try {
     // A cached record is enough: the master is fixed for an LFN, and it answers
     // `prepare` with its current version, whose manifest it signs.
@@ -102,6 +174,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const recipient = atMaster ? undefined : generateRecipientKeyPair()
     /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
     let wrappedInline: Uint8Array | undefined
+    const keepCopy = recipient !== undefined && options.localCopy !== false
+    copy = keepCopy ? await heldCopy(node, id) : undefined
     if (recipient === undefined) {
       const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })
       manifestBytes = prepared.manifest
@@ -109,7 +183,9 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     } else {
       // The key is asked for with the image, for the version the DHT names (the usual case: it is current).
       const key = { lfn: id, version: record.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, record.version, recipient.publicKey)) }
-      const prepared = await node.libp2p.services.image.prepare(master, { lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key, inline: true }, abortable)
+      const prepared = await node.libp2p.services.image.prepare(master, {
+        lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key, inline: true, ...(copy === undefined ? {} : { have: copy.contentId })
+      }, abortable)
       manifestBytes = prepared.manifest
       wrappedInline = prepared.wrapped
       inline = prepared.inline
@@ -118,6 +194,11 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const manifest: Manifest = await verifySignedManifest(manifestBytes, { expectedMaster: record.master })
     if (manifest.fileId !== id) throw new ProtocolError('the master answered with the manifest of another file')
     const contentIdHex = Buffer.from(manifest.merkleRoot).toString('hex')
+    // The copy is read only if it is the content the master has just vouched for.
+    if (copy !== undefined && Buffer.compare(copy.contentId, manifest.merkleRoot) !== 0) {
+      letGo(copy)
+      copy = undefined
+    }
 
     step = 'fetch'
     const sources: Record<string, number> = {}
@@ -144,11 +225,12 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     } else {
       // The master holds what it just prepared: chunks flow from it at once, and for
       // a large image, replicas the DHT names join the transfer as soon as they are known.
-      const replicas = manifest.chunks.length >= MULTI_SOURCE_MIN_CHUNKS
+      const replicas = copy === undefined && manifest.chunks.length >= MULTI_SOURCE_MIN_CHUNKS
         ? holdersOf(manifest.merkleRoot).then(holders => holders.filter(h => !h.equals(node.peerId) && !h.equals(master)))
         : Promise.resolve([])
-      const sink = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
-        ? memoryDownloads()
+      const inMemory = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
+      const sink = inMemory
+        ? memoryDownloads({ keep: keepCopy })
         : await fileDownloads(join(node.config.dataDir, 'downloads', contentIdHex))
       downloads = sink
       read = sink.read
@@ -181,9 +263,20 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         onProgress?.({ step: 'fetch', chunks: done, totalChunks: manifest.chunks.length, bytes, sources: joined, from: from.toString() })
       }
       const refs = manifest.chunks.map((c, index) => ({ index, id: c.id }))
-      /** Chunks per source: those that came with the answer, then the rest over /dm2/chunks. */
+      /** Chunks per source: those of the copy kept here, those that came with the answer, then the rest over /dm2/chunks. */
       const transfer = async (): Promise<Record<string, number>> => {
         const from: Record<string, number> = {}
+        if (copy !== undefined) {
+          from[self] = await readCopy(copy, manifest, sink, signal, size => { arrived(size, node.peerId) })
+          copy.lease.release()
+          copy = undefined
+          if (from[self] === manifest.chunks.length) {
+            // Nothing more is needed (a master that sent chunks all the same is not read).
+            inline?.abandon()
+            inline = undefined
+            return from
+          }
+        }
         const withAnswer = inline
         inline = undefined
         if (withAnswer !== undefined) {
@@ -232,6 +325,12 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       const served = Object.entries(result).filter(([, n]) => n > 0)
       onProgress?.({ step: 'fetched', sources: served.length })
       for (const [peer, n] of served) sources[peer] = n
+      // A copy for the next request here, unless this one was read whole from it.
+      if (keepCopy && result[self] !== manifest.chunks.length) {
+        const kept = node.dataPlane.keepCopy(id, manifest.version, manifestBytes, sink.keep(manifest.chunks.length))
+        // Chunk files move into the cache before the download folder goes; bytes in memory are written meanwhile.
+        if (!inMemory) await kept
+      }
     }
 
     step = 'decrypt'
@@ -252,8 +351,30 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     return { lfn, version: manifest.version, master: record.master, bytes: total, sources, ms }
   } catch (err) {
     inline?.abandon(err as Error)
+    if (copy !== undefined) letGo(copy)
     // File downloads are kept for a resumed attempt; memory ones go with `downloads`.
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)
   }
+}
+
+/**
+ * Puts the chunks of the copy kept here into `sink`, each checked against the
+ * manifest the master has just signed (size and hash; read early or now); a
+ * chunk missing or altered on disk is left for the transfer to fetch.
+ * Returns how many were put.
+ */
+async function readCopy (copy: HeldCopy, manifest: Manifest, sink: Downloads, signal: AbortSignal | undefined, onChunk: (size: number) => void): Promise<number> {
+  const early = await copy.early
+  let put = 0
+  for (let index = 0; index < manifest.chunks.length; index++) {
+    signal?.throwIfAborted()
+    const ref = manifest.chunks[index] as { id: Uint8Array, size: number }
+    const chunk = early !== undefined ? early[index] : await copyChunk(copy.lease, index)
+    if (chunk === undefined || chunk.bytes.byteLength !== ref.size || Buffer.compare(chunk.id, ref.id) !== 0) continue
+    await sink.put(index, chunk.bytes)
+    onChunk(chunk.bytes.byteLength)
+    put++
+  }
+  return put
 }

@@ -61,15 +61,16 @@ export function registerClient (program: Command): void {
     .description('fetch a series as a NIfTI volume (or its de-identified DICOM objects), from its master and replicas')
     .argument('<lfn>', 'the series\' logical file name')
     .requiredOption('-o, --out <path>', 'output .nii or .nii.gz file; with --format dicom, a new folder')
-    .addOption(new Option('--format <format>', 'nifti: the assembled volume; dicom: the series\' objects, de-identified at the master').choices(['nifti', 'dicom']).default('nifti')))
-    .action(async (lfn: string, opts: UserOptions & { out: string, format: 'nifti' | 'dicom' }) => {
+    .addOption(new Option('--format <format>', 'nifti: the assembled volume; dicom: the series\' objects, de-identified at the master').choices(['nifti', 'dicom']).default('nifti'))
+    .option('--no-copy', 'fetch everything from the network, and keep no copy at this hospital (by default, a copy of what is fetched is kept, and read again while the master says it is current)'))
+    .action(async (lfn: string, opts: UserOptions & { out: string, format: 'nifti' | 'dicom', copy: boolean }) => {
       const client = await connectToNode(opts.config)
       const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
       const bar = new SingleBar({ format: ' {bar} {percentage}% | {value}/{total} chunks | {mb} MB | {sources} source(s) | {rate} MB/s', hideCursor: true, stream: process.stderr }, Presets.shades_classic)
       const started = Date.now()
       let barStarted = false
       try {
-        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out), format: opts.format }, {
+        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out), format: opts.format, localCopy: opts.copy }, {
           onProgress: (raw) => {
             const e = raw as GetImageEvent
             if (e.step === 'fetch') {

@@ -4,7 +4,8 @@
  * grants a cardiologist read access to its data with a signed certificate;
  * from the last hospital the cardiologist queries every hospital for CTs,
  * reads the parameters of one held by the first, and gets it as a volume (assembled, de-identified, encrypted at the
- * master, pulled and decrypted here), then asks again (image cache), and
+ * master, pulled and decrypted here), then asks again (read from the copy
+ * kept here, the master still judging, auditing and keying the request), and
  * ranks the most similar CTs across hospitals (paper §2.3, computed at each site).
  */
 import { mkdir, readdir } from 'node:fs/promises'
@@ -94,8 +95,15 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
   const out = join(root, `${last.config.name}-${target}.nii.gz`)
   await timed(steps, 'getImage', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
+  // The copy of what was fetched is written in the background: in place by now, or in a moment.
+  for (let waited = 0; last.dataPlane.cache.images.latestVersion(record.lfn) === undefined && waited < 5_000; waited += 20) {
+    signal?.throwIfAborted()
+    await new Promise(resolve => setTimeout(resolve, 20))
+  }
   await timed(steps, 'getImage again', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
-    r => `served from the master's image cache (${r.bytes} bytes)`, print)
+    r => (r.sources[last.peerId.toString()] ?? 0) > 0
+      ? `read from ${last.config.name}'s own copy, the master judging, auditing and keying the request as ever (${r.bytes} bytes)`
+      : `served from the master's image cache (${r.bytes} bytes)`, print)
   // Features are computed in the background at ingest, once a hospital has been quiet for a moment
   // (never while it serves images); wait until every site has indexed its series.
   await timed(steps, 'features', async () => {

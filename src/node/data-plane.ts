@@ -8,7 +8,7 @@ import { hkdfSync } from 'node:crypto'
 import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import { AuditLog } from '../audit/index.js'
-import { NodeCache, type NodeCacheLimits } from '../cache/index.js'
+import { NodeCache, type ImageChunk, type NodeCacheLimits } from '../cache/index.js'
 import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
 import { DataKeys } from '../imaging/keystore.js'
 import { HotImages } from '../imaging/hot-images.js'
@@ -160,7 +160,32 @@ export class DataPlane {
   async close (): Promise<void> {
     await this.pipeline.close()
     await this.engine.close()
+    while (this.copies.size > 0) await Promise.allSettled([...this.copies])
     await this.cache.close()
+  }
+
+  /** Copies of fetched images being written to the image cache (`close` waits for them). */
+  private readonly copies = new Set<Promise<void>>()
+
+  /**
+   * Keeps an image fetched from its master (sealed chunks and the signed
+   * manifest, ciphertext only) in this node's image cache under `id@version`,
+   * so that the next getImage here reads it instead of the network (see
+   * getImage; the master is still asked every time: access, audit, the key,
+   * and whether this is still its current content). Bounded and evicted like
+   * every cached image. A failure is logged, never thrown: the copy is only
+   * an optimisation.
+   */
+  async keepCopy (id: string, version: number, manifest: Uint8Array, chunks: ImageChunk[]): Promise<void> {
+    const work = this.cache.images.put(id, version, { manifest, chunks }).catch((err: unknown) => {
+      this.init.logger.forComponent('dm2:get-image')('keeping a copy of %s v%d failed: %s', id, version, (err as Error).name)
+    })
+    this.copies.add(work)
+    try {
+      await work
+    } finally {
+      this.copies.delete(work)
+    }
   }
 
   /**

@@ -1,8 +1,10 @@
-import { readFile, stat, writeFile } from 'node:fs/promises'
+import { readFile, readdir, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { fileDownloads, memoryDownloads, writeDecrypted } from '../../src/api/downloads.js'
 import { buildManifest, generateDataKey, sealPayload } from '../../src/privacy/payload/index.js'
+import { ImageCache } from '../../src/cache/images.js'
+import { fixture, logger } from '../cache/helpers.js'
 import { tempDir } from '../helpers/tmp.js'
 
 const removers: Array<() => Promise<void>> = []
@@ -69,5 +71,37 @@ describe('where a download keeps its sealed chunks', () => {
     const out2 = join(dir.path, 'f.nii')
     await expect(writeDecrypted(files.read, manifest, key, out2, { idsChecked: files.idsChecked })).rejects.toMatchObject({ name: 'ChunkIdMismatchError' })
     await expect(stat(out2)).rejects.toMatchObject({ code: 'ENOENT' })
+  })
+
+  it('hands a complete download to the image cache: bytes kept in memory, chunk files moved', async () => {
+    const f = await fixture()
+    const cache = new ImageCache({ directory: join(f.root, 'images'), level: f.level(), logger, limits: { maxBytes: 1_000_000 } })
+    removers.push(async () => { await cache.close(); await f.remove() })
+    await cache.open()
+    const manifest = Uint8Array.of(1, 2, 3)
+
+    const memory = memoryDownloads({ keep: true })
+    await memory.put(1, Uint8Array.of(11))
+    await memory.put(0, Uint8Array.of(10))
+    // Read (and so let go of by the reader) before the copy: still kept.
+    await memory.read(0)
+    await cache.put('lfn-m', 1, { manifest, chunks: memory.keep(2) })
+    const m = await cache.get('lfn-m', 1)
+    expect([...await readFile(m?.chunkPath('0') as string)]).toEqual([10])
+    expect([...await readFile(m?.chunkPath('1') as string)]).toEqual([11])
+    m?.release()
+    // Not made to keep: nothing to hand over.
+    expect(() => memoryDownloads().keep(1)).toThrow('not kept')
+
+    const folder = join(f.root, 'dl')
+    const files = await fileDownloads(folder)
+    await files.put(0, Uint8Array.of(20))
+    await files.put(1, Uint8Array.of(21))
+    await cache.put('lfn-f', 1, { manifest, chunks: files.keep(2) })
+    // Moved, not copied: the download folder is empty.
+    expect(await readdir(folder)).toEqual([])
+    const e = await cache.get('lfn-f', 1)
+    expect([...await readFile(e?.chunkPath('1') as string)]).toEqual([21])
+    e?.release()
   })
 })

@@ -90,7 +90,7 @@ describe('dm2 command line', () => {
     expect(entries.slice(0, 3)).toEqual(['hospital-a', 'hospital-b', 'hospital-c'])
     // The cardiologist scenario fetched a volume at the last hospital.
     expect(entries.some(e => /^hospital-c-.+\.nii\.gz$/.test(e))).toBe(true)
-    expect(cli.stdout).toMatch(/getImage again\s+\d+ ms {2}served from the master's image cache/)
+    expect(cli.stdout).toMatch(/getImage again\s+\d+ ms {2}read from \S+'s own copy, the master judging, auditing and keying the request as ever/)
     // Features indexed in the background at every hospital (2 series each), then the similar cases,
     // ranked at every hospital (two other CTs in a 3-hospital federation).
     expect(cli.stdout).toMatch(/features\s+\d+ ms {2}6 series indexed in the background/)

@@ -86,12 +86,25 @@ describe('dm2 query | get | status against a running node', () => {
     expect(Buffer.from(volume.data.buffer, volume.data.byteOffset, volume.data.byteLength)
       .equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(true)
 
+    // Again: read from the copy kept at this hospital, the master vouching for it; --no-copy goes to the network.
+    await waitFor(() => c.dataPlane.cache.images.latestVersion(lfn) !== undefined, 10_000, 'the copy at C')
+    const again = await runCli(['get', lfn, '-o', out, ...user(), '--json'], { DM2_LOG_LEVEL: 'silent' })
+    expect(again.code, again.stderr).toBe(0)
+    expect(Object.keys(JSON.parse(again.stdout).sources)).toEqual([c.peerId.toString()])
+    const fresh = await runCli(['get', lfn, '-o', out, ...user(), '--json', '--no-copy'], { DM2_LOG_LEVEL: 'silent' })
+    expect(fresh.code, fresh.stderr).toBe(0)
+    expect(Object.keys(JSON.parse(fresh.stdout).sources)).toEqual([a.peerId.toString()])
+
     const folder = join(dir.path, 'ct-dicom')
     const dicom = await runCli(['get', lfn, '-o', folder, '--format', 'dicom', ...user()], { DM2_LOG_LEVEL: 'silent' })
     expect(dicom.code, dicom.stderr).toBe(0)
     expect((await readdir(folder)).length).toBe(5)
     const unknown = await runCli(['get', lfn, '-o', folder, '--format', 'png', ...user()], { DM2_LOG_LEVEL: 'silent' })
     expect(unknown.code).not.toBe(0)
+    // Over the control channel, a copy choice that is not a boolean is refused before any work.
+    const get = c.controlHandlers.get as NonNullable<typeof c.controlHandlers.get>
+    await expect(get({ lfn, out: join(dir.path, 'never.nii'), localCopy: 'yes' }, { signal: new AbortController().signal, progress: () => {} }))
+      .rejects.toMatchObject({ name: 'ControlParamsError' })
   })
 
   it('dm2 status shows peers, cache use and the image queue', async () => {

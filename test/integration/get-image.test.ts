@@ -38,6 +38,8 @@ describe('getImage across hospitals', () => {
   const series: SeriesInfo = { lfn: 'lfn-ct-1', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   /** A series whose version the test moves on (same slices). */
   const moving: SeriesInfo = { lfn: 'lfn-ct-moving', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+  /** A series fetched again and again by C (its copy kept there), of four 1 MiB chunks. */
+  const kept: SeriesInfo = { lfn: 'lfn-ct-kept', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   const big: SeriesInfo = { lfn: 'lfn-ct-big', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   let bigDir: string
 
@@ -55,12 +57,13 @@ describe('getImage across hospitals', () => {
     await mkdir(bigDir)
     await writeSeries(bigDir, { modality: 'CT', rows: 256, columns: 256, slices: 28, seed: 8 })
     big.instances = (await readdir(bigDir)).filter(n => n.endsWith('.dcm'))
-    const catalog: SeriesCatalog = { describe: async lfn => [series, big, moving].find(s => s.lfn === lfn) }
+    kept.instances = big.instances
+    const catalog: SeriesCatalog = { describe: async lfn => [series, big, moving, kept].find(s => s.lfn === lfn) }
     const slices: SliceProvider = {
       ensure: async (info, { onProgress }) => {
         sliceCalls++
         onProgress?.({ done: info.instances.length, total: info.instances.length })
-        return info.instances.map(name => ({ name, path: join(info.lfn === big.lfn ? bigDir : slicesDir, name) }))
+        return info.instances.map(name => ({ name, path: join(info.lfn === big.lfn || info.lfn === kept.lfn ? bigDir : slicesDir, name) }))
       }
     }
     fed = await startLocalFederation({
@@ -122,6 +125,73 @@ describe('getImage across hospitals', () => {
     const before = sliceCalls
     await getImage(c, walletFor(doctor), series.lfn, { out: join(dir.path, 'again.nii.gz') })
     expect(sliceCalls).toBe(before)
+  })
+
+  it('keeps a copy at the requester and reads it while the master vouches for it; the master judges, audits and keys every request', async () => {
+    const wallet = walletFor(doctor)
+    await a.dataPlane.pipeline.prepare(kept.lfn)
+    const voxels = async (file: string): Promise<Buffer> => {
+      const v = readNifti(new Uint8Array(await readFile(file)))
+      return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength)
+    }
+    const first = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-1.nii') })
+    expect(Object.keys(first.sources)).toEqual([a.peerId.toString()])
+    // The copy is written in the background: ciphertext and the signed manifest only.
+    await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(true)
+    const lease = await c.dataPlane.cache.images.get(kept.lfn, 1)
+    const chunks = lease?.chunks.length as number
+    const chunkFile = lease?.chunkPath(String(chunks - 1)) as string
+    lease?.release()
+    expect(chunks).toBe(4)
+    expect(await c.dataPlane.keys.get(kept.lfn, 1)).toBeUndefined()
+
+    const audited = async (): Promise<string[]> => {
+      const out = []
+      for await (const e of a.dataPlane.audit.entries()) if (e.entry.resource === kept.lfn || e.entry.command === 'keys/release') out.push(`${e.entry.command}:${e.entry.decision}`)
+      return out
+    }
+    const before = (await audited()).length
+    const answers = vi.spyOn(c.libp2p.services.image, 'prepare')
+    const chunkFetches = vi.spyOn(c.libp2p.services.chunks, 'fetch')
+    try {
+      // Read from the copy: the master sent the answer and the key, no chunks.
+      const second = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-2.nii') })
+      expect(second.sources).toEqual({ [c.peerId.toString()]: chunks })
+      expect((await answers.mock.results[0]?.value)?.inline).toBeUndefined()
+      expect(chunkFetches).not.toHaveBeenCalled()
+      expect(Buffer.compare(await voxels(join(dir.path, 'kept-2.nii')), await voxels(join(dir.path, 'kept-1.nii')))).toBe(0)
+      expect((await audited()).slice(before)).toEqual(['image/prepare:allow', 'keys/release:allow'])
+
+      // A chunk of the copy altered on disk: refused by its hash, fetched from the master, the copy mended.
+      const bytes = await readFile(chunkFile)
+      bytes[7] = (bytes[7] ?? 0) ^ 1
+      await writeFile(chunkFile, bytes)
+      const third = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-3.nii') })
+      expect(third.sources).toEqual({ [c.peerId.toString()]: chunks - 1, [a.peerId.toString()]: 1 })
+      expect(chunkFetches).toHaveBeenCalledTimes(1)
+      expect(Buffer.compare(await voxels(join(dir.path, 'kept-3.nii')), await voxels(join(dir.path, 'kept-1.nii')))).toBe(0)
+      await expect.poll(async () => (await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-4.nii') })).sources).toEqual({ [c.peerId.toString()]: chunks })
+
+      // Without the copy, on request: everything from the master.
+      const fetched = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-5.nii'), localCopy: false })
+      expect(Object.keys(fetched.sources)).toEqual([a.peerId.toString()])
+    } finally {
+      answers.mockRestore()
+      chunkFetches.mockRestore()
+    }
+
+    // The copy is no right: a user the master refuses gets nothing, copy or not.
+    const denied = await getImage(c, walletFor(stranger, 'MR'), kept.lfn, { out: join(dir.path, 'kept-denied.nii') }).catch(e => e)
+    expect(denied.cause).toMatchObject({ name: 'DeniedError' })
+    await expect(readFile(join(dir.path, 'kept-denied.nii'))).rejects.toMatchObject({ code: 'ENOENT' })
+
+    // A new version at the master: the old copy is not read, and the new one replaces it.
+    kept.version = 2
+    const newer = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-v2.nii') })
+    expect(newer.version).toBe(2)
+    expect(Object.keys(newer.sources)).toEqual([a.peerId.toString()])
+    await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 2)).toBe(true)
+    expect(c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(false)
   })
 
   it('a transfer that fails part way leaves nothing at the output, not even the part already decrypted', async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
-  buildManifest, encodeSignedManifest, generateDataKey, generateEd25519Signer, sealPayload, signManifest, type SealedPayload
+  buildManifest, encodeSignedManifest, generateDataKey, generateEd25519Signer, merkleRoot, sealPayload, signManifest, type SealedPayload
 } from '../../src/privacy/payload/index.js'
 import type { ChunkReader, ChunkStore } from '../../src/protocols/chunks/index.js'
 import { IMAGE_LIMITS, IMAGE_PROTOCOL, imageArguments, INLINE_MAX_CHUNKS, type ImageRequester } from '../../src/protocols/image/index.js'
@@ -142,6 +142,36 @@ describe('chunks with the image answer, over real TCP', () => {
     again.inline?.abandon()
     await expect.poll(() => m.readers.closed).toBe(2)
     expect(m.readers.opened).toBe(2)
+  })
+
+  it('a requester that already holds the content gets the answer alone; one holding other content gets the chunks', async () => {
+    const m = await master(3)
+    const c = await client()
+    await c.dial(m.node.getMultiaddrs())
+    const held = merkleRoot(m.sealed.refs.map(r => r.id))
+    const same = await c.services.image.prepare(m.node.peerId, { lfn: 'lfn-1', auth: auth(m.node, c), inline: true, have: held })
+    expect(same.inline).toBeUndefined()
+    expect(same.manifest.byteLength).toBeGreaterThan(0)
+    expect(m.readers.opened).toBe(0)
+    // Judged and audited all the same.
+    expect(m.decisions.map(d => [d.command, d.allow])).toEqual([['image/prepare', true]])
+
+    const other = await c.services.image.prepare(m.node.peerId, { lfn: 'lfn-1', auth: auth(m.node, c), inline: true, have: randomBytes(32) })
+    expect(other.inline).toBeDefined()
+    expect((await receiveAll(m, other.inline as NonNullable<typeof other.inline>)).missing).toEqual([])
+    expect(m.reads).toEqual([0, 1, 2])
+  })
+
+  it('a content id that is not 32 bytes is INVALID before any work', async () => {
+    const m = await master(2)
+    const c = await client()
+    await c.dial(m.node.getMultiaddrs())
+    for (const have of [randomBytes(31), randomBytes(33), 'ab'.repeat(16), 7]) {
+      const stream = await c.dialProtocol(m.node.peerId, IMAGE_PROTOCOL)
+      await expect(rpcCall(stream, { lfn: 'lfn-1', auth: auth(m.node, c), inline: true, have }, IMAGE_LIMITS)).rejects.toMatchObject({ name: 'InvalidRequestError' })
+    }
+    expect(m.decisions).toEqual([])
+    expect(m.readers.opened).toBe(0)
   })
 
   it('a bad inline flag is INVALID before any work', async () => {

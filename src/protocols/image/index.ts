@@ -27,6 +27,12 @@
  * the same series; this answer was granted just that). The requester checks
  * each chunk's hash against the manifest, as from any source, and asks over
  * `/dm2/chunks/1.0.0` for whatever did not arrive whole.
+ *
+ * `have` (optional, 32 bytes): the content id (Merkle root) of a copy the
+ * requester already holds. When the version prepared has that content id,
+ * no chunks follow the answer: the requester reads its own copy, checked
+ * against the manifest this answer signs. Access and the key release are
+ * judged and audited as for any request; only the bytes stay home.
  */
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
@@ -71,6 +77,8 @@ export interface ImageRequest {
   key?: KeyRequest
   /** Take the chunks with the answer, if the master sends them so (see the module doc). */
   inline?: boolean
+  /** The content id of a copy the requester holds: no chunks are sent with the answer for that content (see the module doc). */
+  have?: Uint8Array
 }
 
 export interface ImageAnswer {
@@ -94,7 +102,9 @@ export interface ImageRequester {
   prepare: (peer: PeerId, request: ImageRequest, options?: AbortOptions) => Promise<ImageAnswer>
 }
 
-const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key', 'inline'])
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key', 'inline', 'have'])
+/** A content id: SHA-256 Merkle root. */
+const CONTENT_ID_BYTES = 32
 
 export type ImageFormat = 'nifti' | 'dicom'
 
@@ -123,6 +133,8 @@ class ImageService implements ImageRequester, Startable {
     const format = m.format ?? 'nifti'
     if (format !== 'nifti' && format !== 'dicom') throw new ProtocolError('unknown format')
     if (m.inline !== undefined && m.inline !== true) throw new ProtocolError('bad inline flag')
+    if (m.have !== undefined && (!(m.have instanceof Uint8Array) || m.have.byteLength !== CONTENT_ID_BYTES)) throw new ProtocolError('bad content id')
+    const have = m.have as Uint8Array | undefined
     // Checked before any work, like everything else in the request.
     const keyRequest = m.key === undefined ? undefined : parseKeyRequest(asMap(m.key))
     const resource = await this.init.resourceOf(m.lfn)
@@ -155,18 +167,19 @@ class ImageService implements ImageRequester, Startable {
         this.log('released key of %s v%d to %p', keyRequest.lfn, keyRequest.version, connection.remotePeer)
       }
     }
-    const more = m.inline === true ? await this.inlineChunks(prepared.manifest) : undefined
+    const more = m.inline === true ? await this.inlineChunks(prepared.manifest, have) : undefined
     if (more === undefined) return { status: 'OK', body }
     body.inline = true
     return { status: 'OK', body, more }
   }
 
-  /** The chunks of a manifest just prepared, to send after the answer; undefined if too many or not held. */
-  private async inlineChunks (encoded: Uint8Array): Promise<RpcMore | undefined> {
+  /** The chunks of a manifest just prepared, to send after the answer; undefined if too many, not held, or already the requester's. */
+  private async inlineChunks (encoded: Uint8Array, have: Uint8Array | undefined): Promise<RpcMore | undefined> {
     const store = this.init.chunks
     if (store === undefined) return undefined
     const manifest = decodeOwnSignedManifest(encoded)
     if (manifest.chunks.length > INLINE_MAX_CHUNKS) return undefined
+    if (have !== undefined && Buffer.compare(have, manifest.merkleRoot) === 0) return undefined
     const reader = await openReader(store, manifest.merkleRoot)
     if (reader === undefined) return undefined
     const indexes = manifest.chunks.map((_, i) => i)
@@ -192,6 +205,7 @@ class ImageService implements ImageRequester, Startable {
     if (request.format !== undefined && request.format !== 'nifti') message.format = request.format
     if (request.key !== undefined) message.key = { ...request.key }
     if (request.inline === true) message.inline = true
+    if (request.have !== undefined) message.have = request.have
     // The stream slot stays taken until the stream is done with (chunks may follow the answer).
     let answer!: (reply: { body: Record<string, unknown>, stream: Stream }) => void
     let fail!: (err: unknown) => void
