@@ -63,6 +63,12 @@ export interface GetImageOptions {
    * nothing.
    */
   localCopy?: boolean
+  /**
+   * Images up to this many bytes are downloaded into memory, larger ones into
+   * resumable chunk files (default IN_MEMORY_IMAGE_BYTES): lower it on a node
+   * short of memory.
+   */
+  memoryBytes?: number
   signal?: AbortSignal
   onProgress?: (event: GetImageEvent) => void
 }
@@ -117,7 +123,7 @@ function letGo (copy: HeldCopy): void {
 }
 
 /** The newest copy of `id` kept here, or undefined (an unreadable entry counts as none). */
-async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | undefined> {
+async function heldCopy (node: HospitalNode, id: string, memoryBytes: number): Promise<HeldCopy | undefined> {
   const lease = await node.dataPlane.cache.images.get(id).catch(() => undefined)
   if (lease === undefined) return undefined
   let kept: Manifest
@@ -129,7 +135,7 @@ async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | und
     return undefined
   }
   const copy: HeldCopy = { lease, contentId: kept.merkleRoot }
-  if (kept.totalSize <= IN_MEMORY_IMAGE_BYTES) {
+  if (kept.totalSize <= memoryBytes) {
     copy.early = (async () => {
       const chunks: Array<CopyChunk | undefined> = []
       for (let i = 0; i < kept.chunks.length; i++) chunks.push(await copyChunk(lease, i))
@@ -145,6 +151,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   const abortable = signal === undefined ? {} : { signal }
   const self = node.peerId.toString()
   const format = options.format ?? 'nifti'
+  const memoryBytes = options.memoryBytes ?? IN_MEMORY_IMAGE_BYTES
+  if (!Number.isSafeInteger(memoryBytes) || memoryBytes < 0) throw new RangeError('memoryBytes must be a non-negative integer')
   // The file id the master sealed and keyed: the LFN for the volume, a derived id for the DICOM form.
   const id = imageId(lfn, format)
   let step = 'locate'
@@ -175,7 +183,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
     let wrappedInline: Uint8Array | undefined
     const keepCopy = recipient !== undefined && options.localCopy !== false
-    copy = keepCopy ? await heldCopy(node, id) : undefined
+    copy = keepCopy ? await heldCopy(node, id, memoryBytes) : undefined
     if (recipient === undefined) {
       const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })
       manifestBytes = prepared.manifest
@@ -211,6 +219,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     let writing: Promise<number> | undefined
     let read: (index: number) => Promise<Uint8Array>
     let release = (): void => {}
+    /** Keeps the copy of what was fetched, after the decryption (which reads the chunks) succeeded. */
+    let keep: (() => Promise<void>) | undefined
     if (recipient === undefined) {
       // The master reads its own cache: nothing to transfer.
       const lease = await node.dataPlane.cache.images.get(id, manifest.version)
@@ -228,7 +238,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       const replicas = copy === undefined && manifest.chunks.length >= MULTI_SOURCE_MIN_CHUNKS
         ? holdersOf(manifest.merkleRoot).then(holders => holders.filter(h => !h.equals(node.peerId) && !h.equals(master)))
         : Promise.resolve([])
-      const inMemory = manifest.totalSize <= IN_MEMORY_IMAGE_BYTES
+      const inMemory = manifest.totalSize <= memoryBytes
       const sink = inMemory
         ? memoryDownloads({ keep: keepCopy })
         : await fileDownloads(join(node.config.dataDir, 'downloads', contentIdHex))
@@ -325,11 +335,13 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       const served = Object.entries(result).filter(([, n]) => n > 0)
       onProgress?.({ step: 'fetched', sources: served.length })
       for (const [peer, n] of served) sources[peer] = n
-      // A copy for the next request here, unless this one was read whole from it.
+      // A copy for the next request here (once decrypted whole), unless this one was read whole from it.
       if (keepCopy && result[self] !== manifest.chunks.length) {
-        const kept = node.dataPlane.keepCopy(id, manifest.version, manifestBytes, sink.keep(manifest.chunks.length))
-        // Chunk files move into the cache before the download folder goes; bytes in memory are written meanwhile.
-        if (!inMemory) await kept
+        keep = async () => {
+          const kept = node.dataPlane.keepCopy(id, manifest.version, manifestBytes, sink.keep(manifest.chunks.length))
+          // Chunk files move into the cache before the download folder goes; bytes in memory are written meanwhile.
+          if (!inMemory) await kept
+        }
       }
     }
 
@@ -345,6 +357,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     } finally {
       release()
     }
+    await keep?.()
     await downloads?.remove()
     const ms = performance.now() - started
     onProgress?.({ step: 'done', bytes: total, ms })

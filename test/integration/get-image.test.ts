@@ -40,6 +40,8 @@ describe('getImage across hospitals', () => {
   const moving: SeriesInfo = { lfn: 'lfn-ct-moving', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   /** A series fetched again and again by C (its copy kept there), of four 1 MiB chunks. */
   const kept: SeriesInfo = { lfn: 'lfn-ct-kept', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
+  /** A series C downloads into chunk files (as a large one would be), its copy kept by moving them. */
+  const filed: SeriesInfo = { lfn: 'lfn-ct-filed', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   const big: SeriesInfo = { lfn: 'lfn-ct-big', version: 1, modality: 'CT', bodyPart: 'HEART', instances: [], meta: { modality: 'CT', bodyPart: 'HEART' } }
   let bigDir: string
 
@@ -58,12 +60,13 @@ describe('getImage across hospitals', () => {
     await writeSeries(bigDir, { modality: 'CT', rows: 256, columns: 256, slices: 28, seed: 8 })
     big.instances = (await readdir(bigDir)).filter(n => n.endsWith('.dcm'))
     kept.instances = big.instances
-    const catalog: SeriesCatalog = { describe: async lfn => [series, big, moving, kept].find(s => s.lfn === lfn) }
+    filed.instances = big.instances
+    const catalog: SeriesCatalog = { describe: async lfn => [series, big, moving, kept, filed].find(s => s.lfn === lfn) }
     const slices: SliceProvider = {
       ensure: async (info, { onProgress }) => {
         sliceCalls++
         onProgress?.({ done: info.instances.length, total: info.instances.length })
-        return info.instances.map(name => ({ name, path: join(info.lfn === big.lfn || info.lfn === kept.lfn ? bigDir : slicesDir, name) }))
+        return info.instances.map(name => ({ name, path: join([big.lfn, kept.lfn, filed.lfn].includes(info.lfn) ? bigDir : slicesDir, name) }))
       }
     }
     fed = await startLocalFederation({
@@ -192,6 +195,24 @@ describe('getImage across hospitals', () => {
     expect(Object.keys(newer.sources)).toEqual([a.peerId.toString()])
     await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 2)).toBe(true)
     expect(c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(false)
+  })
+
+  it('a download into chunk files is decrypted, then its files become the copy; the copy is read back a chunk at a time', async () => {
+    const wallet = walletFor(doctor)
+    await a.dataPlane.pipeline.prepare(filed.lfn)
+    await expect(getImage(c, wallet, filed.lfn, { out: join(dir.path, 'never.nii'), memoryBytes: -1 })).rejects.toThrow(RangeError)
+    const first = await getImage(c, wallet, filed.lfn, { out: join(dir.path, 'filed-1.nii'), memoryBytes: 0 })
+    expect(Object.keys(first.sources)).toEqual([a.peerId.toString()])
+    // Moved into the cache before getImage returned, and the download folder removed.
+    expect(c.dataPlane.cache.images.has(filed.lfn, 1)).toBe(true)
+    expect(await readdir(join(c.config.dataDir, 'downloads')).catch(() => [])).toEqual([])
+    const second = await getImage(c, wallet, filed.lfn, { out: join(dir.path, 'filed-2.nii'), memoryBytes: 0 })
+    expect(second.sources).toEqual({ [c.peerId.toString()]: 4 })
+    const voxels = async (file: string): Promise<Buffer> => {
+      const v = readNifti(new Uint8Array(await readFile(file)))
+      return Buffer.from(v.data.buffer, v.data.byteOffset, v.data.byteLength)
+    }
+    expect(Buffer.compare(await voxels(join(dir.path, 'filed-2.nii')), await voxels(join(dir.path, 'filed-1.nii')))).toBe(0)
   })
 
   it('a transfer that fails part way leaves nothing at the output, not even the part already decrypted', async () => {
