@@ -86,10 +86,11 @@ export function clientControlHandlers (node: HospitalNode): Record<string, Contr
     get: async (params, { signal, progress }) => {
       const format = (params as { format?: unknown }).format ?? 'nifti'
       if (format !== 'nifti' && format !== 'dicom') throw new ControlParamsError('format must be nifti or dicom')
-      const localCopy = (params as { localCopy?: unknown }).localCopy ?? true
-      if (typeof localCopy !== 'boolean') throw new ControlParamsError('localCopy must be a boolean')
+      // Absent: the node's keepCopies setting.
+      const localCopy = (params as { localCopy?: unknown }).localCopy
+      if (localCopy !== undefined && typeof localCopy !== 'boolean') throw new ControlParamsError('localCopy must be a boolean')
       return await client(node, params).getImage(text(params, 'lfn', 128), {
-        out: text(params, 'out'), format, localCopy, signal, onProgress: e => { progress(e) }
+        out: text(params, 'out'), format, ...(localCopy === undefined ? {} : { localCopy }), signal, onProgress: e => { progress(e) }
       })
     }
   }

@@ -59,8 +59,8 @@ export interface GetImageOptions {
   /**
    * Keep a copy of a fetched image in this node's image cache, and read one
    * kept earlier when the master confirms it is its current content (see
-   * the module doc). Default `true`; `false` fetches everything and keeps
-   * nothing.
+   * the module doc). Default: the node's `keepCopies` setting (`true` unless
+   * configured); `false` fetches everything and keeps nothing.
    */
   localCopy?: boolean
   /**
@@ -182,7 +182,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const recipient = atMaster ? undefined : generateRecipientKeyPair()
     /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
     let wrappedInline: Uint8Array | undefined
-    const keepCopy = recipient !== undefined && options.localCopy !== false
+    const keepCopy = recipient !== undefined && (options.localCopy ?? node.config.keepCopies)
     copy = keepCopy ? await heldCopy(node, id, memoryBytes) : undefined
     if (recipient === undefined) {
       const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })

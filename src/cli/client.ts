@@ -62,7 +62,7 @@ export function registerClient (program: Command): void {
     .argument('<lfn>', 'the series\' logical file name')
     .requiredOption('-o, --out <path>', 'output .nii or .nii.gz file; with --format dicom, a new folder')
     .addOption(new Option('--format <format>', 'nifti: the assembled volume; dicom: the series\' objects, de-identified at the master').choices(['nifti', 'dicom']).default('nifti'))
-    .option('--no-copy', 'fetch everything from the network, and keep no copy at this hospital (by default, a copy of what is fetched is kept, and read again while the master says it is current)'))
+    .option('--no-copy', 'fetch everything from the network, and keep no copy at this hospital (otherwise as the node\'s keepCopies setting says: by default, a copy of what is fetched is kept, and read again while the master says it is current)'))
     .action(async (lfn: string, opts: UserOptions & { out: string, format: 'nifti' | 'dicom', copy: boolean }) => {
       const client = await connectToNode(opts.config)
       const { SingleBar, Presets } = createRequire(import.meta.url)('cli-progress') as typeof import('cli-progress')
@@ -70,7 +70,7 @@ export function registerClient (program: Command): void {
       const started = Date.now()
       let barStarted = false
       try {
-        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out), format: opts.format, localCopy: opts.copy }, {
+        const result = await client.call<GetImageResult>('get', { ...(await userParams(opts)), lfn, out: resolve(opts.out), format: opts.format, ...(opts.copy ? {} : { localCopy: false }) }, {
           onProgress: (raw) => {
             const e = raw as GetImageEvent
             if (e.step === 'fetch') {

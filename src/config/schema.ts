@@ -79,6 +79,12 @@ export const hospitalConfigSchema = z.strictObject({
   pacs: z.strictObject({ aeTitle, host, port: port.min(1) }).optional(),
   /** Replicas of each image this site masters, on distinct storage sites. */
   replicationFactor: z.number().int().min(0).max(16).default(DEFAULT_REPLICATION_FACTOR),
+  /**
+   * Keep a copy (ciphertext and the signed manifest, never a key) of each
+   * image fetched from another hospital in this node's image cache, and read
+   * it again while its master vouches for it (getImage's `localCopy`).
+   */
+  keepCopies: z.boolean().default(true),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) }).prefault({})
 }).superRefine((config, ctx) => {
   if (config.federationAuthorities !== undefined && config.federationAuthorities.threshold > config.federationAuthorities.keys.length) {

@@ -30,6 +30,7 @@ describe('getImage across hospitals', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let fed: LocalFederation
   let a: HospitalNode
+  let b: HospitalNode
   let c: HospitalNode
   let slicesDir: string
   let sliceCalls = 0
@@ -74,9 +75,13 @@ describe('getImage across hospitals', () => {
       hospitals: 3,
       nodeOptions: (i) => i === 0 ? { catalog, slices } : {},
       // No replicas: this file is about the master serving (test/integration/replication.test.ts has them).
-      configOverrides: () => [{ path: ['replicationFactor'], value: 0, source: 'test' }]
+      configOverrides: (i) => [
+        { path: ['replicationFactor'], value: 0, source: 'test' },
+        // Hospital B keeps no copies unless a request asks.
+        ...(i === 1 ? [{ path: ['keepCopies'], value: false, source: 'test' }] : [])
+      ]
     })
-    ;[a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
+    ;[a, b, c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
     expect(await waitForRoutingTables(fed.nodes)).toBe(true)
   })
   afterAll(async () => {
@@ -195,6 +200,19 @@ describe('getImage across hospitals', () => {
     expect(Object.keys(newer.sources)).toEqual([a.peerId.toString()])
     await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 2)).toBe(true)
     expect(c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(false)
+  })
+
+  it('a hospital configured to keep no copies fetches every time, unless a request asks for a copy', async () => {
+    const wallet = walletFor(doctor)
+    await a.dataPlane.pipeline.prepare(series.lfn)
+    for (const n of [1, 2]) {
+      const got = await getImage(b, wallet, series.lfn, { out: join(dir.path, `b-${n}.nii`) })
+      expect(Object.keys(got.sources)).toEqual([a.peerId.toString()])
+    }
+    expect(b.dataPlane.cache.images.latestVersion(series.lfn)).toBeUndefined()
+    await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-3.nii'), localCopy: true })
+    await expect.poll(() => b.dataPlane.cache.images.latestVersion(series.lfn)).toBe(1)
+    expect((await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-4.nii'), localCopy: true })).sources).toEqual({ [b.peerId.toString()]: 1 })
   })
 
   it('a download into chunk files is decrypted, then its files become the copy; the copy is read back a chunk at a time', async () => {
