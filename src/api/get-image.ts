@@ -93,56 +93,28 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
  */
 export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
 
-/** One chunk of a kept copy as read from disk, with the hash of its bytes. */
-interface CopyChunk {
-  bytes: Uint8Array
-  id: Uint8Array
-}
-
-/** A copy of an image kept in this node's image cache, pinned: its content id, as its manifest names it. */
+/**
+ * A copy of an image kept in this node's image cache, pinned until read or
+ * let go: its content id, as its manifest names it. Nothing of it is read
+ * before the master's answer says it is current: a master that re-sealed the
+ * image (a new version, or its own cache evicted) makes every copy stale.
+ */
 interface HeldCopy {
   lease: ImageLease
   contentId: Uint8Array
-  /** Its chunks by index, read and hashed while the master answers (a copy small enough for memory). */
-  early?: Promise<Array<CopyChunk | undefined>>
-}
-
-/** Chunk `index` of a kept copy, or undefined if it cannot be read. */
-async function copyChunk (lease: ImageLease, index: number): Promise<CopyChunk | undefined> {
-  try {
-    const bytes = new Uint8Array(await readFile(lease.chunkPath(String(index))))
-    return { bytes, id: chunkId(bytes) }
-  } catch {
-    return undefined
-  }
-}
-
-/** Unpins a copy not used (or no longer needed), once its early reads are done: its files stay pinned meanwhile. */
-function letGo (copy: HeldCopy): void {
-  (copy.early ?? Promise.resolve()).finally(() => { copy.lease.release() }).catch(() => {})
 }
 
 /** The newest copy of `id` kept here, or undefined (an unreadable entry counts as none). */
-async function heldCopy (node: HospitalNode, id: string, memoryBytes: number): Promise<HeldCopy | undefined> {
+async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | undefined> {
   const lease = await node.dataPlane.cache.images.get(id).catch(() => undefined)
   if (lease === undefined) return undefined
-  let kept: Manifest
   try {
     // To name the copy to the master; what is used of it is checked against the manifest the master signs now.
-    kept = decodeOwnSignedManifest(lease.manifest)
+    return { lease, contentId: decodeOwnSignedManifest(lease.manifest).merkleRoot }
   } catch {
     lease.release()
     return undefined
   }
-  const copy: HeldCopy = { lease, contentId: kept.merkleRoot }
-  if (kept.totalSize <= memoryBytes) {
-    copy.early = (async () => {
-      const chunks: Array<CopyChunk | undefined> = []
-      for (let i = 0; i < kept.chunks.length; i++) chunks.push(await copyChunk(lease, i))
-      return chunks
-    })()
-  }
-  return copy
 }
 
 export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string, options: GetImageOptions): Promise<GetImageResult> {
@@ -183,7 +155,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
     let wrappedInline: Uint8Array | undefined
     const keepCopy = recipient !== undefined && (options.localCopy ?? node.config.keepCopies)
-    copy = keepCopy ? await heldCopy(node, id, memoryBytes) : undefined
+    copy = keepCopy ? await heldCopy(node, id) : undefined
     if (recipient === undefined) {
       const prepared = await node.dataPlane.pipeline.prepare(lfn, { format, ...abortable })
       manifestBytes = prepared.manifest
@@ -204,7 +176,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const contentIdHex = Buffer.from(manifest.merkleRoot).toString('hex')
     // The copy is read only if it is the content the master has just vouched for.
     if (copy !== undefined && Buffer.compare(copy.contentId, manifest.merkleRoot) !== 0) {
-      letGo(copy)
+      copy.lease.release()
       copy = undefined
     }
 
@@ -364,7 +336,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     return { lfn, version: manifest.version, master: record.master, bytes: total, sources, ms }
   } catch (err) {
     inline?.abandon(err as Error)
-    if (copy !== undefined) letGo(copy)
+    copy?.lease.release()
     // File downloads are kept for a resumed attempt; memory ones go with `downloads`.
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)
@@ -373,20 +345,23 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
 
 /**
  * Puts the chunks of the copy kept here into `sink`, each checked against the
- * manifest the master has just signed (size and hash; read early or now); a
- * chunk missing or altered on disk is left for the transfer to fetch.
- * Returns how many were put.
+ * manifest the master has just signed (size and hash); a chunk missing or
+ * altered on disk is left for the transfer to fetch. Returns how many were put.
  */
 async function readCopy (copy: HeldCopy, manifest: Manifest, sink: Downloads, signal: AbortSignal | undefined, onChunk: (size: number) => void): Promise<number> {
-  const early = await copy.early
   let put = 0
   for (let index = 0; index < manifest.chunks.length; index++) {
     signal?.throwIfAborted()
     const ref = manifest.chunks[index] as { id: Uint8Array, size: number }
-    const chunk = early !== undefined ? early[index] : await copyChunk(copy.lease, index)
-    if (chunk === undefined || chunk.bytes.byteLength !== ref.size || Buffer.compare(chunk.id, ref.id) !== 0) continue
-    await sink.put(index, chunk.bytes)
-    onChunk(chunk.bytes.byteLength)
+    let bytes: Uint8Array
+    try {
+      bytes = new Uint8Array(await readFile(copy.lease.chunkPath(String(index))))
+    } catch {
+      continue
+    }
+    if (bytes.byteLength !== ref.size || Buffer.compare(chunkId(bytes), ref.id) !== 0) continue
+    await sink.put(index, bytes)
+    onChunk(bytes.byteLength)
     put++
   }
   return put
