@@ -11,7 +11,7 @@
  * once complete.
  *
  * A requester keeps what it fetched (sealed chunks and the signed manifest,
- * ciphertext only) in its node's image cache, and the next getImage of the
+ * ciphertext only) in its node's cache of copies, and the next getImage of the
  * same image there tells the master which content it holds: if that is
  * still the master's current content, the master sends no chunks, and the
  * copy is read instead, each chunk checked against the manifest the master
@@ -57,7 +57,7 @@ export interface GetImageOptions {
   /** `nifti` (default): the assembled volume; `dicom`: the series' objects, de-identified at the master. */
   format?: ImageFormat
   /**
-   * Keep a copy of a fetched image in this node's image cache, and read one
+   * Keep a copy of a fetched image in this node's cache of copies, and read one
    * kept earlier when the master confirms it is its current content (see
    * the module doc). Default: the node's `keepCopies` setting (`true` unless
    * configured); `false` fetches everything and keeps nothing.
@@ -94,7 +94,7 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
 export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
 
 /**
- * A copy of an image kept in this node's image cache, pinned until read or
+ * A copy of an image kept in this node's cache of copies, pinned until read or
  * let go: its content id, as its manifest names it. Nothing of it is read
  * before the master's answer says it is current: a master that re-sealed the
  * image (a new version, or its own cache evicted) makes every copy stale.
@@ -106,7 +106,7 @@ interface HeldCopy {
 
 /** The newest copy of `id` kept here, or undefined (an unreadable entry counts as none). */
 async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | undefined> {
-  const lease = await node.dataPlane.cache.images.get(id).catch(() => undefined)
+  const lease = await node.dataPlane.cache.copies.get(id).catch(() => undefined)
   if (lease === undefined) return undefined
   try {
     // To name the copy to the master; what is used of it is checked against the manifest the master signs now.

@@ -12,6 +12,12 @@ export const DEFAULT_RESULT_BYTES = 64 * MiB
 export const DEFAULT_IMAGE_BYTES = 8 * GiB
 /** Byte budget of the slice-file layer (paper §4.4, "file caching"). */
 export const DEFAULT_SLICE_BYTES = 16 * GiB
+/**
+ * Byte budget of the copies of images fetched from other hospitals (sealed,
+ * as their masters sent them): a layer of its own, so that copies never
+ * evict the images this site masters, nor the other way round.
+ */
+export const DEFAULT_COPY_BYTES = 4 * GiB
 
 /**
  * Results up to this size live inside LevelDB next to their index record
@@ -63,3 +69,4 @@ export const TEMP_PREFIX = '.tmp-'
 export const RESULTS_NAME = 'results'
 export const IMAGES_NAME = 'images'
 export const SLICES_NAME = 'slices'
+export const COPIES_NAME = 'copies'

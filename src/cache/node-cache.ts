@@ -1,13 +1,15 @@
 /**
- * The node's three cache layers (paper §4.4) built from one options object:
- * one scratch root with a sub-directory per layer, one LevelDB (sub)level with
- * a sublevel per layer, one logger.
+ * The node's three cache layers (paper §4.4), and a fourth for the copies of
+ * images fetched from other hospitals (ciphertext, as their masters sealed
+ * them: see getImage), built from one options object: one scratch root with a
+ * sub-directory per layer, one LevelDB (sub)level with a sublevel per layer,
+ * one logger.
  */
 import { join } from 'node:path'
 import type { ComponentLogger } from '@libp2p/interface'
 import {
-  DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_RESULT_INLINE_BYTES, DEFAULT_RESULT_TTL_MS, DEFAULT_SLICE_BYTES,
-  IMAGES_NAME, RESULTS_NAME, SLICES_NAME
+  COPIES_NAME, DEFAULT_COPY_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_RESULT_INLINE_BYTES, DEFAULT_RESULT_TTL_MS,
+  DEFAULT_SLICE_BYTES, IMAGES_NAME, RESULTS_NAME, SLICES_NAME
 } from './constants.js'
 import { ImageCache } from './images.js'
 import { ResultCache } from './results.js'
@@ -19,6 +21,7 @@ export interface NodeCacheLimits {
   resultBytes?: number
   imageBytes?: number
   sliceBytes?: number
+  copyBytes?: number
   /** Largest single image (default: the whole image budget). */
   maxImageBytes?: number
   /** Largest single slice file (default: the whole slice budget). */
@@ -28,7 +31,7 @@ export interface NodeCacheLimits {
 }
 
 export interface NodeCacheInit {
-  /** Scratch root; `results/`, `images/` and `slices/` are made under it. */
+  /** Scratch root; `results/`, `images/`, `slices/` and `copies/` are made under it. */
   directory: string
   /** The node's database or a sublevel of it; each layer takes a sublevel. */
   level: CacheLevel
@@ -40,6 +43,7 @@ export interface NodeCacheStats {
   results: StoreStats
   images: StoreStats
   slices: StoreStats
+  copies: StoreStats
 }
 
 export function resolveCacheLimits (limits: NodeCacheLimits = {}): Required<NodeCacheLimits> {
@@ -49,6 +53,7 @@ export function resolveCacheLimits (limits: NodeCacheLimits = {}): Required<Node
     resultBytes: limits.resultBytes ?? DEFAULT_RESULT_BYTES,
     imageBytes,
     sliceBytes,
+    copyBytes: limits.copyBytes ?? DEFAULT_COPY_BYTES,
     maxImageBytes: limits.maxImageBytes ?? imageBytes,
     maxSliceBytes: limits.maxSliceBytes ?? sliceBytes,
     resultInlineBytes: limits.resultInlineBytes ?? DEFAULT_RESULT_INLINE_BYTES,
@@ -60,6 +65,8 @@ export class NodeCache {
   readonly results: ResultCache
   readonly images: ImageCache
   readonly slices: SliceCache
+  /** Copies of images fetched from other hospitals (see the module doc). */
+  readonly copies: ImageCache
   readonly limits: Required<NodeCacheLimits>
 
   constructor (init: NodeCacheInit) {
@@ -72,11 +79,12 @@ export class NodeCache {
     })
     this.images = new ImageCache({ ...layer(IMAGES_NAME), limits: { maxBytes: limits.imageBytes, maxEntryBytes: limits.maxImageBytes } })
     this.slices = new SliceCache({ ...layer(SLICES_NAME), limits: { maxBytes: limits.sliceBytes, maxEntryBytes: limits.maxSliceBytes } })
+    this.copies = new ImageCache({ ...layer(COPIES_NAME), limits: { maxBytes: limits.copyBytes } })
   }
 
-  /** Opens the three layers (recovering each); if one fails, the others are closed again. */
+  /** Opens the layers (recovering each); if one fails, the others are closed again. */
   async open (): Promise<void> {
-    const layers = [this.results, this.images, this.slices]
+    const layers = [this.results, this.images, this.slices, this.copies]
     const opened: typeof layers = []
     try {
       for (const layer of layers) {
@@ -90,11 +98,11 @@ export class NodeCache {
   }
 
   async close (): Promise<void> {
-    await Promise.all([this.results.close(), this.images.close(), this.slices.close()])
+    await Promise.all([this.results.close(), this.images.close(), this.slices.close(), this.copies.close()])
   }
 
   stats (): NodeCacheStats {
-    return { results: this.results.stats(), images: this.images.stats(), slices: this.slices.stats() }
+    return { results: this.results.stats(), images: this.images.stats(), slices: this.slices.stats(), copies: this.copies.stats() }
   }
 }
 

@@ -96,7 +96,7 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
   await timed(steps, 'getImage', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
   // The copy of what was fetched is written in the background: in place by now, or in a moment.
-  for (let waited = 0; last.dataPlane.cache.images.latestVersion(record.lfn) === undefined && waited < 5_000; waited += 20) {
+  for (let waited = 0; last.dataPlane.cache.copies.latestVersion(record.lfn) === undefined && waited < 5_000; waited += 20) {
     signal?.throwIfAborted()
     await new Promise(resolve => setTimeout(resolve, 20))
   }

@@ -169,15 +169,16 @@ export class DataPlane {
 
   /**
    * Keeps an image fetched from its master (sealed chunks and the signed
-   * manifest, ciphertext only) in this node's image cache under `id@version`,
-   * so that the next getImage here reads it instead of the network (see
-   * getImage; the master is still asked every time: access, audit, the key,
-   * and whether this is still its current content). Bounded and evicted like
-   * every cached image. A failure is logged, never thrown: the copy is only
-   * an optimisation.
+   * manifest, ciphertext only) in this node's cache of copies under
+   * `id@version`, so that the next getImage here reads it instead of the
+   * network (see getImage; the master is still asked every time: access,
+   * audit, the key, and whether this is still its current content). A layer
+   * of its own, byte-bounded and LRU-evicted: copies never evict the images
+   * this site masters. A failure is logged, never thrown: the copy is only an
+   * optimisation.
    */
   async keepCopy (id: string, version: number, manifest: Uint8Array, chunks: ImageChunk[]): Promise<void> {
-    const work = this.cache.images.put(id, version, { manifest, chunks }).catch((err: unknown) => {
+    const work = this.cache.copies.put(id, version, { manifest, chunks }).catch((err: unknown) => {
       this.init.logger.forComponent('dm2:get-image')('keeping a copy of %s v%d failed: %s', id, version, (err as Error).name)
     })
     this.copies.add(work)

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
-  DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_RESULT_INLINE_BYTES, DEFAULT_RESULT_TTL_MS, DEFAULT_SLICE_BYTES,
+  DEFAULT_COPY_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_RESULT_INLINE_BYTES, DEFAULT_RESULT_TTL_MS, DEFAULT_SLICE_BYTES,
   NodeCache, createNodeCache, resolveCacheLimits
 } from '../../src/cache/index.js'
 import * as errors from '../../src/cache/errors.js'
@@ -16,11 +16,12 @@ describe('NodeCache', () => {
   afterEach(async () => { await f.remove() })
 
   it('has the documented defaults, each overridable', () => {
-    expect([DEFAULT_RESULT_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_SLICE_BYTES]).toEqual([64 * MiB, 8 * 1024 * MiB, 16 * 1024 * MiB])
+    expect([DEFAULT_RESULT_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_SLICE_BYTES, DEFAULT_COPY_BYTES]).toEqual([64 * MiB, 8 * 1024 * MiB, 16 * 1024 * MiB, 4 * 1024 * MiB])
     expect(resolveCacheLimits()).toEqual({
       resultBytes: DEFAULT_RESULT_BYTES,
       imageBytes: DEFAULT_IMAGE_BYTES,
       sliceBytes: DEFAULT_SLICE_BYTES,
+      copyBytes: DEFAULT_COPY_BYTES,
       maxImageBytes: DEFAULT_IMAGE_BYTES,
       maxSliceBytes: DEFAULT_SLICE_BYTES,
       resultInlineBytes: DEFAULT_RESULT_INLINE_BYTES,
@@ -50,7 +51,15 @@ describe('NodeCache', () => {
     await cache.slices.put('1.2.840.1.2.3', { path: incoming })
     expect(cache.slices.missing(['1.2.840.1.2.3', '1.2.840.1.2.4'])).toEqual(['1.2.840.1.2.4'])
 
+    // Copies of other hospitals' images: a layer of their own, with its own budget and folder.
+    await cache.copies.put('lfn-x', 1, { manifest: new Uint8Array([2]), chunks: [{ name: '0', source: new Uint8Array(512) }] })
+    const copy = await cache.copies.get('lfn-x')
+    expect(copy?.chunkPath('0')).toMatch(/copies/)
+    copy?.release()
+    expect(cache.images.latestVersion('lfn-x')).toBeUndefined()
+
     const stats = cache.stats()
+    expect(stats.copies).toMatchObject({ entries: 1, bytes: 513, maxBytes: DEFAULT_COPY_BYTES })
     expect(stats.results).toMatchObject({ hits: 1, entries: 0, deletes: 1, maxBytes: DEFAULT_RESULT_BYTES })
     expect(stats.images).toMatchObject({ hits: 1, entries: 1, bytes: 1025, maxBytes: 1024 ** 3 })
     expect(stats.slices).toMatchObject({ entries: 1, bytes: 300 })
@@ -62,6 +71,7 @@ describe('NodeCache', () => {
     const again = new NodeCache({ directory: join(f.root, 'cache'), level: f.level(), logger, limits: { imageBytes: 1024 ** 3 } })
     await again.open()
     expect(again.images.latestVersion('lfn-1')).toBe(2)
+    expect(again.copies.latestVersion('lfn-x')).toBe(1)
     expect(again.slices.has('1.2.840.1.2.3')).toBe(true)
     await again.close()
   })

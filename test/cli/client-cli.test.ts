@@ -87,7 +87,7 @@ describe('dm2 query | get | status against a running node', () => {
       .equals(Buffer.from(want.data.buffer, want.data.byteOffset, want.data.byteLength))).toBe(true)
 
     // Again: read from the copy kept at this hospital, the master vouching for it; --no-copy goes to the network.
-    await waitFor(() => c.dataPlane.cache.images.latestVersion(lfn) !== undefined, 10_000, 'the copy at C')
+    await waitFor(() => c.dataPlane.cache.copies.latestVersion(lfn) !== undefined, 10_000, 'the copy at C')
     const again = await runCli(['get', lfn, '-o', out, ...user(), '--json'], { DM2_LOG_LEVEL: 'silent' })
     expect(again.code, again.stderr).toBe(0)
     expect(Object.keys(JSON.parse(again.stdout).sources)).toEqual([c.peerId.toString()])

@@ -145,13 +145,15 @@ describe('getImage across hospitals', () => {
     const first = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-1.nii') })
     expect(Object.keys(first.sources)).toEqual([a.peerId.toString()])
     // The copy is written in the background: ciphertext and the signed manifest only.
-    await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(true)
-    const lease = await c.dataPlane.cache.images.get(kept.lfn, 1)
+    await expect.poll(() => c.dataPlane.cache.copies.has(kept.lfn, 1)).toBe(true)
+    const lease = await c.dataPlane.cache.copies.get(kept.lfn, 1)
     const chunks = lease?.chunks.length as number
     const chunkFile = lease?.chunkPath(String(chunks - 1)) as string
     lease?.release()
     expect(chunks).toBe(4)
     expect(await c.dataPlane.keys.get(kept.lfn, 1)).toBeUndefined()
+    // Among the copies, not the images this site masters: neither evicts the other.
+    expect(c.dataPlane.cache.images.latestVersion(kept.lfn)).toBeUndefined()
 
     const audited = async (): Promise<string[]> => {
       const out = []
@@ -198,8 +200,8 @@ describe('getImage across hospitals', () => {
     const newer = await getImage(c, wallet, kept.lfn, { out: join(dir.path, 'kept-v2.nii') })
     expect(newer.version).toBe(2)
     expect(Object.keys(newer.sources)).toEqual([a.peerId.toString()])
-    await expect.poll(() => c.dataPlane.cache.images.has(kept.lfn, 2)).toBe(true)
-    expect(c.dataPlane.cache.images.has(kept.lfn, 1)).toBe(false)
+    await expect.poll(() => c.dataPlane.cache.copies.has(kept.lfn, 2)).toBe(true)
+    expect(c.dataPlane.cache.copies.has(kept.lfn, 1)).toBe(false)
   })
 
   it('a hospital configured to keep no copies fetches every time, unless a request asks for a copy', async () => {
@@ -209,9 +211,9 @@ describe('getImage across hospitals', () => {
       const got = await getImage(b, wallet, series.lfn, { out: join(dir.path, `b-${n}.nii`) })
       expect(Object.keys(got.sources)).toEqual([a.peerId.toString()])
     }
-    expect(b.dataPlane.cache.images.latestVersion(series.lfn)).toBeUndefined()
+    expect(b.dataPlane.cache.copies.latestVersion(series.lfn)).toBeUndefined()
     await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-3.nii'), localCopy: true })
-    await expect.poll(() => b.dataPlane.cache.images.latestVersion(series.lfn)).toBe(1)
+    await expect.poll(() => b.dataPlane.cache.copies.latestVersion(series.lfn)).toBe(1)
     expect((await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-4.nii'), localCopy: true })).sources).toEqual({ [b.peerId.toString()]: 1 })
   })
 
@@ -222,7 +224,7 @@ describe('getImage across hospitals', () => {
     const first = await getImage(c, wallet, filed.lfn, { out: join(dir.path, 'filed-1.nii'), memoryBytes: 0 })
     expect(Object.keys(first.sources)).toEqual([a.peerId.toString()])
     // Moved into the cache before getImage returned, and the download folder removed.
-    expect(c.dataPlane.cache.images.has(filed.lfn, 1)).toBe(true)
+    expect(c.dataPlane.cache.copies.has(filed.lfn, 1)).toBe(true)
     expect(await readdir(join(c.config.dataDir, 'downloads')).catch(() => [])).toEqual([])
     const second = await getImage(c, wallet, filed.lfn, { out: join(dir.path, 'filed-2.nii'), memoryBytes: 0 })
     expect(second.sources).toEqual({ [c.peerId.toString()]: 4 })
