@@ -46,6 +46,20 @@ const aeTitle = z.string().min(1).max(16)
 const host = z.string().min(1).max(253)
 const port = z.number().int().min(0).max(65535)
 
+/** Binary units a byte budget may be written in. */
+const BYTE_UNITS: Readonly<Record<string, number>> = { B: 1, KiB: 2 ** 10, MiB: 2 ** 20, GiB: 2 ** 30, TiB: 2 ** 40 }
+const BYTE_SIZE = /^\s*(\d+(?:\.\d+)?)\s*(B|KiB|MiB|GiB|TiB)\s*$/
+
+/** A byte budget: a whole number of bytes, or a number and a binary unit (`"8 GiB"`, `"512MiB"`). */
+const byteSize = z.union([
+  z.number(),
+  z.string().regex(BYTE_SIZE, 'a number of bytes, or a number and B, KiB, MiB, GiB or TiB (e.g. "8 GiB")')
+    .transform(v => {
+      const [, amount, unit] = BYTE_SIZE.exec(v) as RegExpExecArray
+      return Math.floor(Number(amount) * (BYTE_UNITS[unit as string] as number))
+    })
+]).pipe(z.number().int().min(0).max(Number.MAX_SAFE_INTEGER))
+
 const dicomEndpoint = (defaults: { aeTitle: string, host: string, port: number }) => z.strictObject({
   aeTitle: aeTitle.default(defaults.aeTitle),
   host: host.default(defaults.host),
@@ -85,6 +99,17 @@ export const hospitalConfigSchema = z.strictObject({
    * it again while its master vouches for it (getImage's `localCopy`).
    */
   keepCopies: z.boolean().default(true),
+  /** Byte budgets of the node's cache layers (LRU-evicted beyond them); each unset one keeps its default. */
+  cache: z.strictObject({
+    /** Query results (request caching). */
+    results: byteSize.optional(),
+    /** Sealed images this site masters (image caching). */
+    images: byteSize.optional(),
+    /** Slice files (file caching). */
+    slices: byteSize.optional(),
+    /** Copies of images fetched from other hospitals (`keepCopies`). */
+    copies: byteSize.optional()
+  }).prefault({}),
   log: z.strictObject({ level: z.enum(LOG_LEVELS).default(DEFAULT_LOG_LEVEL) }).prefault({})
 }).superRefine((config, ctx) => {
   if (config.federationAuthorities !== undefined && config.federationAuthorities.threshold > config.federationAuthorities.keys.length) {

@@ -160,8 +160,13 @@ export class DataPlane {
   async close (): Promise<void> {
     await this.pipeline.close()
     await this.engine.close()
-    while (this.copies.size > 0) await Promise.allSettled([...this.copies])
+    await this.copiesWritten()
     await this.cache.close()
+  }
+
+  /** Resolves once every copy being written (see `keepCopy`) is written or given up. */
+  async copiesWritten (): Promise<void> {
+    while (this.copies.size > 0) await Promise.allSettled([...this.copies])
   }
 
   /** Copies of fetched images being written to the image cache (`close` waits for them). */

@@ -229,9 +229,16 @@ export class HospitalNode {
       busy: serving,
       log: this.logger.forComponent('dm2:announce')
     })
+    const budgets = config.cache
     const dataPlane: DataPlane = new DataPlane({
       db,
       dataDir: config.dataDir,
+      cacheLimits: {
+        ...(budgets.results === undefined ? {} : { resultBytes: budgets.results }),
+        ...(budgets.images === undefined ? {} : { imageBytes: budgets.images }),
+        ...(budgets.slices === undefined ? {} : { sliceBytes: budgets.slices }),
+        ...(budgets.copies === undefined ? {} : { copyBytes: budgets.copies })
+      },
       privateKey: this.identity.privateKey,
       peerId: this.identity.peerId,
       logger: this.logger,

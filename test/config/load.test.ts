@@ -44,6 +44,20 @@ describe('loadConfig', () => {
     expect(config.dataDir).toBe(join(dir.path, 'elsewhere'))
   })
 
+  it('reads cache budgets as bytes or with a binary unit, and names a bad one', async () => {
+    await write({ name: 'A', cache: { images: '8 GiB', copies: '512MiB', slices: 1048576, results: '1.5 KiB' } })
+    const config = await loadConfig({ file, env: {} })
+    expect(config.cache).toEqual({ images: 8 * 2 ** 30, copies: 512 * 2 ** 20, slices: 1048576, results: 1536 })
+    await write({ name: 'A' })
+    expect((await loadConfig({ file, env: {} })).cache).toEqual({})
+    for (const [value, field] of [['8 GB', 'cache.images'], [-1, 'cache.images'], [1.5, 'cache.images'], ['lots', 'cache.images']] as const) {
+      await write({ name: 'A', cache: { images: value } })
+      await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ name: 'ConfigError', field })
+    }
+    await write({ name: 'A', cache: { image: '1 GiB' } })
+    await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ name: 'ConfigError', field: 'cache.image' })
+  })
+
   it('names the file and the field of an invalid value', async () => {
     await write({ name: 'A', dicom: { port: 70000 } })
     await expect(loadConfig({ file, env: {} })).rejects.toMatchObject({ name: 'ConfigError', source: file, field: 'dicom.port' })

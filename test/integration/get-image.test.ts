@@ -77,8 +77,8 @@ describe('getImage across hospitals', () => {
       // No replicas: this file is about the master serving (test/integration/replication.test.ts has them).
       configOverrides: (i) => [
         { path: ['replicationFactor'], value: 0, source: 'test' },
-        // Hospital B keeps no copies unless a request asks.
-        ...(i === 1 ? [{ path: ['keepCopies'], value: false, source: 'test' }] : [])
+        // Hospital B keeps no copies unless a request asks, and has room for 1 MiB of them.
+        ...(i === 1 ? [{ path: ['keepCopies'], value: false, source: 'test' }, { path: ['cache', 'copies'], value: '1 MiB', source: 'test' }] : [])
       ]
     })
     ;[a, b, c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
@@ -215,6 +215,14 @@ describe('getImage across hospitals', () => {
     await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-3.nii'), localCopy: true })
     await expect.poll(() => b.dataPlane.cache.copies.latestVersion(series.lfn)).toBe(1)
     expect((await getImage(b, wallet, series.lfn, { out: join(dir.path, 'b-4.nii'), localCopy: true })).sources).toEqual({ [b.peerId.toString()]: 1 })
+    // The configured budget holds: a 4 MiB image is fetched and written, but no copy of it is kept.
+    expect(b.dataPlane.cache.stats().copies.maxBytes).toBe(2 ** 20)
+    await a.dataPlane.pipeline.prepare(big.lfn)
+    const large = await getImage(b, wallet, big.lfn, { out: join(dir.path, 'b-big.nii'), localCopy: true })
+    expect(large.bytes).toBeGreaterThan(2 ** 20)
+    await b.dataPlane.copiesWritten()
+    expect(b.dataPlane.cache.copies.latestVersion(big.lfn)).toBeUndefined()
+    expect(b.dataPlane.cache.copies.latestVersion(series.lfn)).toBe(1)
   })
 
   it('a download into chunk files is decrypted, then its files become the copy; the copy is read back a chunk at a time', async () => {
