@@ -105,8 +105,6 @@ export const hospitalConfigSchema = z.strictObject({
     results: byteSize.optional(),
     /** Sealed images this site masters (image caching). */
     images: byteSize.optional(),
-    /** Slice files (file caching). */
-    slices: byteSize.optional(),
     /** Copies of images fetched from other hospitals (`keepCopies`). */
     copies: byteSize.optional()
   }).prefault({}),

@@ -236,7 +236,6 @@ export class HospitalNode {
       cacheLimits: {
         ...(budgets.results === undefined ? {} : { resultBytes: budgets.results }),
         ...(budgets.images === undefined ? {} : { imageBytes: budgets.images }),
-        ...(budgets.slices === undefined ? {} : { sliceBytes: budgets.slices }),
         ...(budgets.copies === undefined ? {} : { copyBytes: budgets.copies })
       },
       privateKey: this.identity.privateKey,

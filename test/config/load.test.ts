@@ -45,9 +45,11 @@ describe('loadConfig', () => {
   })
 
   it('reads cache budgets as bytes or with a binary unit, and names a bad one', async () => {
-    await write({ name: 'A', cache: { images: '8 GiB', copies: '512MiB', slices: 1048576, results: '1.5 KiB' } })
+    await write({ name: 'A', cache: { images: '8 GiB', copies: '512MiB', results: 1048576 } })
     const config = await loadConfig({ file, env: {} })
-    expect(config.cache).toEqual({ images: 8 * 2 ** 30, copies: 512 * 2 ** 20, slices: 1048576, results: 1536 })
+    expect(config.cache).toEqual({ images: 8 * 2 ** 30, copies: 512 * 2 ** 20, results: 1048576 })
+    await write({ name: 'A', cache: { results: '1.5 KiB' } })
+    expect((await loadConfig({ file, env: {} })).cache).toEqual({ results: 1536 })
     await write({ name: 'A' })
     expect((await loadConfig({ file, env: {} })).cache).toEqual({})
     for (const [value, field] of [['8 GB', 'cache.images'], [-1, 'cache.images'], [1.5, 'cache.images'], ['lots', 'cache.images']] as const) {
