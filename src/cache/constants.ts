@@ -10,7 +10,7 @@ const GiB = 1024 * MiB
 export const DEFAULT_RESULT_BYTES = 64 * MiB
 /** Byte budget of the assembled, encrypted image layer (paper §4.4, "image caching"). */
 export const DEFAULT_IMAGE_BYTES = 8 * GiB
-/** Byte budget of the slice-file layer (paper §4.4, "file caching"). */
+/** Byte budget of slice files (paper §4.4, "file caching"): the slices a node fetched from its PACS (src/node/cache-fills.ts). */
 export const DEFAULT_SLICE_BYTES = 16 * GiB
 /**
  * Byte budget of the copies of images fetched from other hospitals (sealed,

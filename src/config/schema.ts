@@ -105,6 +105,8 @@ export const hospitalConfigSchema = z.strictObject({
     results: byteSize.optional(),
     /** Sealed images this site masters (image caching). */
     images: byteSize.optional(),
+    /** Slices fetched from the hospital PACS (file caching); instances received by C-STORE never count. */
+    slices: byteSize.optional(),
     /** Copies of images fetched from other hospitals (`keepCopies`). */
     copies: byteSize.optional()
   }).prefault({}),

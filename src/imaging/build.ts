@@ -92,11 +92,14 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
   /** The content id held in `deps.hot` for the early answer, until the commit ends. */
   let held: string | undefined
   if (format === 'nifti') chunkFiles.prepare(expectedChunks(info, deps.chunkSize ?? DEFAULT_CHUNK_SIZE))
+  /** The slices were asked for: they are released (the provider may then evict them) once this build is done. */
+  let ensured = false
   try {
     const files = await r.tool('slices', async (s) => {
       // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
       const missing = await deps.slices.missing?.(info) ?? []
       if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn: info.lfn, keys: missing })
+      ensured = true
       return await deps.slices.ensure(info, {
         signal: s.signal,
         onProgress: (p) => { s.progress(p); emit({ step: 'slices', ...p }) },
@@ -248,6 +251,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     deps.log('prepared %s v%d: %d chunks', lfn, version, sealed.chunks.length)
     return { lfn, version, manifest: encoded, contentId, cached: false }
   } finally {
+    if (ensured) deps.slices.release?.(info)
     early.close()
     // Committed (served from the cache now) or failed (its key is undone): no longer served from memory.
     if (held !== undefined) deps.hot?.remove(held)

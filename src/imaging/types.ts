@@ -43,6 +43,12 @@ export interface SliceProvider {
   missing?: (series: SeriesInfo) => Promise<string[]>
   /** Removes the fetched copies of these instances (idempotent; masters are never touched). */
   evict?: (lfn: string, keys: string[]) => Promise<void>
+  /**
+   * The caller is done reading the files `ensure` gave (called once after
+   * each `ensure`, whether it succeeded or not): until then a provider with a
+   * byte budget keeps them on disk.
+   */
+  release?: (series: SeriesInfo) => void
 }
 
 /** The result of preparing an image: what a requester needs to fetch it. */

@@ -7,6 +7,7 @@ import type { StandaloneEdge } from '../dicom/standalone.js'
 import { fetchSeries } from '../dicom/retrieve.js'
 import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
 import type { AttrMap } from '../registry/index.js'
+import type { CacheFills } from './cache-fills.js'
 
 /** Descriptive attributes that may travel in the LFN record (never identifying ones). */
 const RECORD_META: Readonly<Record<string, string>> = {
@@ -49,9 +50,15 @@ export function registryCatalog (edge: StandaloneEdge): SeriesCatalog {
   }
 }
 
-export function registrySlices (edge: StandaloneEdge): SliceProvider {
+/**
+ * Slices from the registry: on disk, else fetched from the PACS. With
+ * `fills`, what is fetched counts against its byte budget, and a series is
+ * kept on disk from `ensure` to `release`.
+ */
+export function registrySlices (edge: StandaloneEdge, fills?: CacheFills): SliceProvider {
   return {
     ensure: async (series, { signal, onProgress, onFile }) => {
+      fills?.pin(series.lfn)
       let instances = await edge.registry.instances(series.lfn)
       const missing = instances.filter(i => i.file === undefined).length
       if (missing > 0) {
@@ -64,11 +71,14 @@ export function registrySlices (edge: StandaloneEdge): SliceProvider {
         instances = await edge.registry.instances(series.lfn)
       }
       onProgress?.({ done: instances.length, total: instances.length })
-      return instances.map(i => {
+      const files = instances.map(i => {
         if (i.file === undefined) throw new Error(`slice ${i.key} of ${series.lfn} is still missing`)
         return { name: i.key, path: edge.store.absolute(i.file) }
       })
+      await fills?.touch(series.lfn)
+      return files
     },
+    release: (series) => { fills?.unpin(series.lfn) },
     missing: async (series) => (await edge.registry.instances(series.lfn)).filter(i => i.file === undefined).map(i => i.key),
     evict: async (lfn, keys) => {
       const record = await edge.registry.get(lfn)
@@ -80,6 +90,7 @@ export function registrySlices (edge: StandaloneEdge): SliceProvider {
         await edge.registry.dropFile(lfn, i.key)
         await edge.store.remove(i.file)
       }
+      await fills?.recount(lfn)
     }
   }
 }

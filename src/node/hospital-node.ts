@@ -23,6 +23,8 @@ import { servingData, startNetwork } from './network.js'
 import { nodeStatus, startNodeControl } from './node-control.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
+import { CacheFills, type CacheFillStats } from './cache-fills.js'
+import { DEFAULT_SLICE_BYTES } from '../cache/index.js'
 import { registryRecords } from './query-records.js'
 import { startReplication } from './replication.js'
 import { loadRoster, SiteRoles } from './roles.js'
@@ -71,6 +73,7 @@ export class HospitalNode {
   private _localization?: Localization
   private _dataPlane?: DataPlane
   private _dicom?: StandaloneEdge
+  private _fills?: CacheFills
   private _replicas?: ReplicaManager
   private _similarity?: NodeSimilarity
   /** Announcements of newly registered series (a few DHT puts at a time). */
@@ -121,6 +124,12 @@ export class HospitalNode {
   get dicom (): StandaloneEdge {
     if (this._dicom === undefined || this.state !== 'started') throw new NodeNotStartedError()
     return this._dicom
+  }
+
+  /** The byte budget of the slices fetched from the PACS: its use now. */
+  sliceFills (): CacheFillStats {
+    if (this._fills === undefined || this.state !== 'started') throw new NodeNotStartedError()
+    return this._fills.stats()
   }
 
   /** Access control, audit log, caches, data keys and the image pipeline. */
@@ -221,6 +230,16 @@ export class HospitalNode {
     this._dicom = edge
     this.closers.push(async () => { await edge.close(); this._dicom = undefined })
     checkpoint()
+    // Slices fetched from the PACS, within their byte budget (see cache-fills.ts).
+    const fills = new CacheFills({
+      registry: edge.registry,
+      remove: async (file) => { await edge.store.remove(file) },
+      maxBytes: config.cache.slices ?? DEFAULT_SLICE_BYTES,
+      log: this.logger.forComponent('dm2:slices')
+    })
+    await fills.open()
+    this._fills = fills
+    const slices = this.options.slices ?? registrySlices(edge, fills)
 
     // Foreground work: an image, chunk or key stream open (background jobs wait for it to end).
     const serving = (): boolean => servingData(this._libp2p)
@@ -242,7 +261,7 @@ export class HospitalNode {
       peerId: this.identity.peerId,
       logger: this.logger,
       catalog: this.options.catalog ?? registryCatalog(edge),
-      slices: this.options.slices ?? registrySlices(edge),
+      slices,
       publish: async (input) => {
         this._similarity?.prepared(input.lfn, input.version, input.contentId)
         // Already locatable: the update with the content id waits for a quiet moment (DeferredAnnouncer).
@@ -274,7 +293,7 @@ export class HospitalNode {
       db,
       dataPlane,
       catalog: this.options.catalog ?? registryCatalog(edge),
-      slices: this.options.slices ?? registrySlices(edge),
+      slices,
       slicesOnDisk: async lfn => (await edge.registry.instances(lfn)).every(i => i.file !== undefined),
       registered: async () => (await edge.registry.list({ state: 'registered' })).map(s => s.lfn),
       peerId: this.identity.peerId.toString(),
@@ -349,7 +368,7 @@ export class HospitalNode {
 
   /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
   statusReport (): Record<string, unknown> {
-    return nodeStatus({ name: this.config.name, members: this.config.members.length, libp2p: this.libp2p, dataPlane: this.dataPlane, admission: this.admission })
+    return nodeStatus({ name: this.config.name, members: this.config.members.length, libp2p: this.libp2p, dataPlane: this.dataPlane, admission: this.admission, ...(this._fills === undefined ? {} : { sliceFills: this._fills.stats() }) })
   }
 
   private async closeAll (): Promise<void> {

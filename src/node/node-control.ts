@@ -5,6 +5,7 @@
  */
 import { join } from 'node:path'
 import type { ComponentLogger } from '@libp2p/interface'
+import type { CacheFillStats } from './cache-fills.js'
 import { auditControlHandlers } from '../audit/index.js'
 import { CONTROL_SOCKET_NAME } from '../config/defaults.js'
 import { ControlServer, type ControlHandler } from '../control/index.js'
@@ -35,6 +36,8 @@ export interface StatusInputs {
   libp2p: HospitalLibp2p
   dataPlane: DataPlane
   admission: AdmissionStats
+  /** The slices fetched from the PACS against their byte budget. */
+  sliceFills?: CacheFillStats
 }
 
 /** What `dm2 status` shows: identity, addresses, peers, admission, cache use, image queue. */
@@ -50,7 +53,7 @@ export function nodeStatus (init: StatusInputs): Record<string, unknown> {
     refusedConnections: { ...init.admission },
     dhtMode: libp2p.services.dht.getMode(),
     // Cache use per layer (bytes, entries, hits, misses) and the image queue (running, queued, BUSY answers).
-    cache: dataPlane.cache.stats(),
+    cache: { ...dataPlane.cache.stats(), ...(init.sliceFills === undefined ? {} : { pacsSlices: init.sliceFills }) },
     queue: dataPlane.pipeline.stats()
   }
 }

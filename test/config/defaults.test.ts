@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import {
   DEFAULT_THREADPOOL_SIZE, withThreadpool
 } from '../../src/config/defaults.js'
-import { DEFAULT_COPY_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES } from '../../src/cache/index.js'
+import { DEFAULT_COPY_BYTES, DEFAULT_IMAGE_BYTES, DEFAULT_RESULT_BYTES, DEFAULT_SLICE_BYTES } from '../../src/cache/index.js'
 import {
   DEFAULT_DATA_DIR, DEFAULT_DICOM_AE_TITLE, DEFAULT_DICOM_HOST, DEFAULT_DICOM_PORT, DEFAULT_LISTEN,
   DEFAULT_LOG_LEVEL, DHT_PROTOCOL, ENV_OVERRIDES, LOG_LEVELS, hospitalConfigSchema
@@ -30,6 +30,7 @@ describe('configuration reference in the README', () => {
     const binary = (bytes: number): string => bytes >= 2 ** 30 ? `${bytes / 2 ** 30} GiB` : `${bytes / 2 ** 20} MiB`
     expect(row('cache.results')).toContain(`| \`${binary(DEFAULT_RESULT_BYTES)}\` |`)
     expect(row('cache.images')).toContain(`| \`${binary(DEFAULT_IMAGE_BYTES)}\` |`)
+    expect(row('cache.slices')).toContain(`| \`${binary(DEFAULT_SLICE_BYTES)}\` |`)
     expect(row('cache.copies')).toContain(`| \`${binary(DEFAULT_COPY_BYTES)}\` |`)
     expect(readme).toContain(DHT_PROTOCOL)
   })

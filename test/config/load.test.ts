@@ -45,9 +45,9 @@ describe('loadConfig', () => {
   })
 
   it('reads cache budgets as bytes or with a binary unit, and names a bad one', async () => {
-    await write({ name: 'A', cache: { images: '8 GiB', copies: '512MiB', results: 1048576 } })
+    await write({ name: 'A', cache: { images: '8 GiB', copies: '512MiB', slices: '2 TiB', results: 1048576 } })
     const config = await loadConfig({ file, env: {} })
-    expect(config.cache).toEqual({ images: 8 * 2 ** 30, copies: 512 * 2 ** 20, results: 1048576 })
+    expect(config.cache).toEqual({ images: 8 * 2 ** 30, copies: 512 * 2 ** 20, slices: 2 * 2 ** 40, results: 1048576 })
     await write({ name: 'A', cache: { results: '1.5 KiB' } })
     expect((await loadConfig({ file, env: {} })).cache).toEqual({ results: 1536 })
     await write({ name: 'A' })

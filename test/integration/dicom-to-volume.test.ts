@@ -36,7 +36,13 @@ describe('DICOM in at hospital A, volume out at hospital C', () => {
     fed = await startLocalFederation({
       root: join(dir.path, 'fed'),
       hospitals: 3,
-      configOverrides: (i) => i === 0 ? [{ path: ['pacs'], value: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, source: 'test' }] : []
+      configOverrides: (i) => i === 0
+        ? [
+            { path: ['pacs'], value: { aeTitle: orthanc.aeTitle, host: '127.0.0.1', port: orthanc.dicomPort }, source: 'test' },
+            // Room for the slices of one small series fetched from the PACS, not two.
+            { path: ['cache', 'slices'], value: '100 KiB', source: 'test' }
+          ]
+        : []
     })
     ;[a, , c] = fed.nodes as [HospitalNode, HospitalNode, HospitalNode]
     expect(await waitForRoutingTables(fed.nodes)).toBe(true)
@@ -113,5 +119,39 @@ describe('DICOM in at hospital A, volume out at hospital C', () => {
     expect((await client.comparable(ct?.lfn as string)).results).toEqual([])
     // Identifying fields are refused without the right.
     await expect(client.query('patientID = "X"')).rejects.toMatchObject({ name: 'IdentifyingFieldError' })
+  })
+
+  it('slices fetched from the PACS stay within their byte budget: the least recently used series goes back to virtual, and is fetched again on demand', async () => {
+    const pool = a.dicom.pool
+    if (pool === undefined) throw new Error('no PACS pool')
+    const register = async (seed: number): Promise<{ lfn: string, dir: string }> => {
+      const d = join(dir.path, `budget-${seed}`)
+      const series = await writeSeries(d, { modality: 'CT', rows: 64, columns: 64, slices: 6, seed })
+      for (const f of await readdir(d)) await orthanc.upload(join(d, f))
+      const record = await registerVirtualSeries({ pool, registry: a.dicom.registry }, series.meta.studyInstanceUID, series.meta.seriesInstanceUID)
+      await waitFor(async () => await c.localization.resolveLfn(record.lfn, { fresh: true }).then(() => true, () => false), 10_000, 'the LFN to be announced')
+      return { lfn: record.lfn, dir: d }
+    }
+    const first = await register(21)
+    await getImage(c, wallet(), first.lfn, { out: join(dir.path, 'budget-1.nii.gz'), localCopy: false })
+    const one = (await a.dicom.registry.get(first.lfn))?.bytes ?? 0
+    expect(one).toBeGreaterThan(100 * 1024 / 2)
+    expect(one).toBeLessThan(100 * 1024)
+    const second = await register(22)
+    await getImage(c, wallet(), second.lfn, { out: join(dir.path, 'budget-2.nii.gz'), localCopy: false })
+    // Once A is done with the second series (its features indexed too), the first one's slices are gone.
+    await a.similarity.indexer.idle()
+    await waitFor(async () => (await a.dicom.registry.get(first.lfn))?.present === 0, 10_000, 'the first series evicted')
+    expect((await a.dicom.registry.get(second.lfn))?.present).toBe(6)
+    const status = a.statusReport() as { cache: { pacsSlices: { bytes: number, maxBytes: number, evicted: number } } }
+    expect(status.cache.pacsSlices.bytes).toBeLessThanOrEqual(100 * 1024)
+    expect(status.cache.pacsSlices).toMatchObject({ maxBytes: 100 * 1024 })
+    expect(status.cache.pacsSlices.evicted).toBeGreaterThanOrEqual(1)
+    // Asked for again (A's image dropped, so that it prepares from slices): fetched from the PACS again, the same volume.
+    await a.dataPlane.cache.images.invalidate(first.lfn)
+    const again = join(dir.path, 'budget-1-again.nii.gz')
+    await getImage(c, wallet(), first.lfn, { out: again, localCopy: false })
+    await expectSameVolume(again, first.dir)
+    expect((await a.dicom.registry.get(first.lfn))?.present).toBe(6)
   })
 })

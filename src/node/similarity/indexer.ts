@@ -148,8 +148,14 @@ export class FeatureIndexer {
       if (info.modality === undefined || info.modality === '') return { lfn, status: 'failed', version, reason: 'NoModality' }
       if (!fetch && this.init.slicesOnDisk !== undefined && !await this.init.slicesOnDisk(lfn)) return { lfn, status: 'virtual', version }
       const started = performance.now()
-      const files = await this.init.slices.ensure(info, { signal })
-      const { data, plan } = await assembleVolume(sources(files), { signal })
+      let assembled
+      try {
+        const files = await this.init.slices.ensure(info, { signal })
+        assembled = await assembleVolume(sources(files), { signal })
+      } finally {
+        this.init.slices.release?.(info)
+      }
+      const { data, plan } = assembled
       signal.throwIfAborted()
       const features = extractFeatures({
         data,

@@ -1,0 +1,123 @@
+/**
+ * The byte budget of the slices fetched from the hospital PACS (cache fills,
+ * paper §4.4 "file caching"). A series registered from the PACS keeps its
+ * fetched files while the fills of every such series stay under the budget;
+ * beyond it, the least recently used series that no preparation is reading
+ * goes back to virtual: its files are removed, its registry records stay,
+ * and the next preparation fetches it again. Instances received by C-STORE
+ * are the hospital's own masters: never counted, never removed.
+ *
+ * The order of use is kept in memory; after a restart the fills already on
+ * disk count as least recently used, in the registry's order.
+ */
+import type { Logger } from '@libp2p/interface'
+import type { Registry } from '../registry/index.js'
+
+export interface CacheFillsInit {
+  registry: Registry
+  /** Removes a slice file (relative to the slice store). */
+  remove: (file: string) => Promise<void>
+  maxBytes: number
+  log: Logger
+}
+
+export interface CacheFillStats {
+  bytes: number
+  maxBytes: number
+  series: number
+  evicted: number
+}
+
+export class CacheFills {
+  /** Bytes of fetched files per series, least recently used first. */
+  private readonly used = new Map<string, number>()
+  /** Series being read (a preparation between `ensure` and its end). */
+  private readonly pins = new Map<string, number>()
+  private total = 0
+  private evicted = 0
+  private enforcing: Promise<void> = Promise.resolve()
+
+  constructor (private readonly init: CacheFillsInit) {}
+
+  /** Counts the fills already on disk, then enforces the budget. */
+  async open (): Promise<void> {
+    for (const s of await this.init.registry.list()) {
+      if (s.origin === 'pacs' && s.bytes > 0) this.account(s.lfn, s.bytes)
+    }
+    await this.enforce()
+  }
+
+  /** A preparation starts reading `lfn`: it is not evicted until `unpin`. */
+  pin (lfn: string): void {
+    this.pins.set(lfn, (this.pins.get(lfn) ?? 0) + 1)
+  }
+
+  /** The preparation is done with `lfn`; the budget is enforced again. */
+  unpin (lfn: string): void {
+    const n = this.pins.get(lfn) ?? 0
+    if (n <= 1) this.pins.delete(lfn)
+    else this.pins.set(lfn, n - 1)
+    this.enforce().catch(() => {})
+  }
+
+  /** `lfn` was just used (and perhaps filled): most recently used now, its bytes as the registry counts them. */
+  async touch (lfn: string): Promise<void> {
+    const s = await this.init.registry.get(lfn)
+    if (s?.origin !== 'pacs') return
+    this.account(lfn, s.bytes)
+    await this.enforce()
+  }
+
+  /** Some of `lfn`'s files were removed (a failed preparation taking back what it fetched): its bytes again, its place kept. */
+  async recount (lfn: string): Promise<void> {
+    const before = this.used.get(lfn)
+    if (before === undefined) return
+    const bytes = (await this.init.registry.get(lfn))?.bytes ?? 0
+    this.total += bytes - before
+    if (bytes > 0) this.used.set(lfn, bytes)
+    else this.used.delete(lfn)
+  }
+
+  stats (): CacheFillStats {
+    return { bytes: this.total, maxBytes: this.init.maxBytes, series: this.used.size, evicted: this.evicted }
+  }
+
+  /** Resolves once the fills are within the budget, or every series over it is being read. */
+  async enforce (): Promise<void> {
+    const run = this.enforcing.then(async () => { await this.evictOverBudget() })
+    this.enforcing = run.catch(() => {})
+    await run
+  }
+
+  private account (lfn: string, bytes: number): void {
+    this.total -= this.used.get(lfn) ?? 0
+    this.used.delete(lfn)
+    if (bytes > 0) {
+      this.used.set(lfn, bytes)
+      this.total += bytes
+    }
+  }
+
+  private async evictOverBudget (): Promise<void> {
+    while (this.total > this.init.maxBytes) {
+      const victim = [...this.used.keys()].find(lfn => !this.pins.has(lfn))
+      if (victim === undefined) return
+      for (const i of await this.init.registry.instances(victim)) {
+        // A pin taken meanwhile (a preparation starting) stops the eviction; what is gone is fetched again.
+        if (this.pins.has(victim)) break
+        if (i.file === undefined) continue
+        await this.init.registry.dropFile(victim, i.key)
+        await this.init.remove(i.file)
+      }
+      const left = (await this.init.registry.get(victim))?.bytes ?? 0
+      this.account(victim, left)
+      if (left > 0 && !this.pins.has(victim)) {
+        // Files that could not be dropped: leave the series last in line rather than spin on it.
+        this.init.log.error('slices of %s could not all be removed (%d bytes left)', victim, left)
+        return
+      }
+      this.evicted++
+      this.init.log('slices of %s removed to stay within %d bytes', victim, this.init.maxBytes)
+    }
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The byte budget of slices fetched from the PACS, against a registry fake
+ * (the real registry and slice store are exercised end to end in
+ * test/integration/dicom-to-volume.test.ts).
+ */
+import { describe, expect, it } from 'vitest'
+import { prefixLogger } from '@libp2p/logger'
+import { CacheFills } from '../../src/node/cache-fills.js'
+import type { Registry } from '../../src/registry/index.js'
+
+interface FakeSeries { origin: 'local' | 'pacs', files: Map<string, number> }
+
+/** A registry of series whose instances are files of given sizes; `dropFile` makes one virtual. */
+function fakeRegistry (series: Record<string, FakeSeries>): Registry {
+  const record = (lfn: string): { lfn: string, origin: string, bytes: number } | undefined => {
+    const s = series[lfn]
+    return s === undefined ? undefined : { lfn, origin: s.origin, bytes: [...s.files.values()].reduce((a, b) => a + b, 0) }
+  }
+  return {
+    list: async () => Object.keys(series).map(record),
+    get: async (lfn: string) => record(lfn),
+    instances: async (lfn: string) => [...(series[lfn]?.files.keys() ?? [])].map(key => ({ key, file: `${lfn}/${key}` })),
+    dropFile: async (lfn: string, key: string) => { series[lfn]?.files.delete(key) }
+  } as unknown as Registry
+}
+
+const files = (...sizes: number[]): Map<string, number> => new Map(sizes.map((size, i) => [`i${i}`, size]))
+
+describe('the byte budget of slices fetched from the PACS', () => {
+  it('counts what is on disk at start, evicts the least recently used series beyond the budget, never a local one', async () => {
+    const series: Record<string, FakeSeries> = {
+      old: { origin: 'pacs', files: files(40, 40) },
+      mid: { origin: 'pacs', files: files(30) },
+      own: { origin: 'local', files: files(500) }
+    }
+    const removed: string[] = []
+    const fills = new CacheFills({ registry: fakeRegistry(series), remove: async f => { removed.push(f) }, maxBytes: 100, log: prefixLogger('t').forComponent('fills') })
+    await fills.open()
+    // 110 bytes of fills over a budget of 100: the first one goes, the local series is not counted.
+    expect(removed).toEqual(['old/i0', 'old/i1'])
+    expect(fills.stats()).toEqual({ bytes: 30, maxBytes: 100, series: 1, evicted: 1 })
+
+    // A new fill: the least recently used goes first, and a use moves a series to the back.
+    series.a = { origin: 'pacs', files: files(50) }
+    await fills.touch('a')
+    await fills.touch('mid')
+    series.b = { origin: 'pacs', files: files(50) }
+    await fills.touch('b')
+    expect(removed.slice(2)).toEqual(['a/i0'])
+    expect(fills.stats()).toMatchObject({ bytes: 80, series: 2, evicted: 2 })
+  })
+
+  it('keeps a series while it is being read, and evicts it once released', async () => {
+    const series: Record<string, FakeSeries> = { x: { origin: 'pacs', files: files(80) } }
+    const removed: string[] = []
+    const fills = new CacheFills({ registry: fakeRegistry(series), remove: async f => { removed.push(f) }, maxBytes: 100, log: prefixLogger('t').forComponent('fills') })
+    await fills.open()
+    fills.pin('x')
+    series.y = { origin: 'pacs', files: files(60) }
+    fills.pin('y')
+    await fills.touch('y')
+    // Both in use: over the budget for now, nothing removed under a reader.
+    expect(removed).toEqual([])
+    expect(fills.stats().bytes).toBe(140)
+    fills.unpin('x')
+    await fills.enforce()
+    expect(removed).toEqual(['x/i0'])
+    expect(fills.stats()).toMatchObject({ bytes: 60, series: 1 })
+    fills.unpin('y')
+    await fills.enforce()
+    expect(removed).toEqual(['x/i0'])
+  })
+
+  it('recounts a series whose files a failed preparation took back, keeping its place', async () => {
+    const series: Record<string, FakeSeries> = { p: { origin: 'pacs', files: files(30, 30) }, q: { origin: 'pacs', files: files(30) } }
+    const removed: string[] = []
+    const fills = new CacheFills({ registry: fakeRegistry(series), remove: async f => { removed.push(f) }, maxBytes: 100, log: prefixLogger('t').forComponent('fills') })
+    await fills.open()
+    series.p?.files.delete('i1')
+    await fills.recount('p')
+    expect(fills.stats()).toMatchObject({ bytes: 60, series: 2 })
+    series.p?.files.delete('i0')
+    await fills.recount('p')
+    expect(fills.stats()).toMatchObject({ bytes: 30, series: 1 })
+    // Recounting a series it does not know changes nothing.
+    await fills.recount('unknown')
+    expect(fills.stats()).toMatchObject({ bytes: 30, series: 1, evicted: 0 })
+    expect(removed).toEqual([])
+  })
+})
