@@ -36,6 +36,8 @@ export class CacheFills {
   private total = 0
   private evicted = 0
   private enforcing: Promise<void> = Promise.resolve()
+  /** The series whose files are being removed now, if any. */
+  private evicting: string | undefined
 
   constructor (private readonly init: CacheFillsInit) {}
 
@@ -47,9 +49,15 @@ export class CacheFills {
     await this.enforce()
   }
 
-  /** A preparation starts reading `lfn`: it is not evicted until `unpin`. */
-  pin (lfn: string): void {
+  /**
+   * A preparation starts reading `lfn`: it is not evicted until `unpin`. If
+   * its files are being removed right now, resolves once that stops (the
+   * pin stops it), so that what the caller then reads of the registry is
+   * what is on disk.
+   */
+  async pin (lfn: string): Promise<void> {
     this.pins.set(lfn, (this.pins.get(lfn) ?? 0) + 1)
+    if (this.evicting === lfn) await this.enforcing
   }
 
   /** The preparation is done with `lfn`; the budget is enforced again. */
@@ -60,12 +68,16 @@ export class CacheFills {
     this.enforce().catch(() => {})
   }
 
-  /** `lfn` was just used (and perhaps filled): most recently used now, its bytes as the registry counts them. */
+  /**
+   * `lfn` was just used (and perhaps filled): most recently used now, its
+   * bytes as the registry counts them. The budget is enforced in the
+   * background: a preparation does not wait for older series to be removed.
+   */
   async touch (lfn: string): Promise<void> {
     const s = await this.init.registry.get(lfn)
     if (s?.origin !== 'pacs') return
     this.account(lfn, s.bytes)
-    await this.enforce()
+    this.enforce().catch((err: unknown) => { this.init.log.error('keeping the PACS slices within budget failed: %s', (err as Error).name) })
   }
 
   /** Some of `lfn`'s files were removed (a failed preparation taking back what it fetched): its bytes again, its place kept. */
@@ -102,16 +114,23 @@ export class CacheFills {
     while (this.total > this.init.maxBytes) {
       const victim = [...this.used.keys()].find(lfn => !this.pins.has(lfn))
       if (victim === undefined) return
-      for (const i of await this.init.registry.instances(victim)) {
-        // A pin taken meanwhile (a preparation starting) stops the eviction; what is gone is fetched again.
-        if (this.pins.has(victim)) break
-        if (i.file === undefined) continue
-        await this.init.registry.dropFile(victim, i.key)
-        await this.init.remove(i.file)
+      this.evicting = victim
+      try {
+        for (const i of await this.init.registry.instances(victim)) {
+          // A pin taken meanwhile (a preparation starting) stops the eviction; what is gone is fetched again.
+          if (this.pins.has(victim)) break
+          if (i.file === undefined) continue
+          await this.init.registry.dropFile(victim, i.key)
+          await this.init.remove(i.file)
+        }
+      } finally {
+        this.evicting = undefined
       }
       const left = (await this.init.registry.get(victim))?.bytes ?? 0
       this.account(victim, left)
-      if (left > 0 && !this.pins.has(victim)) {
+      // Stopped by a reader: the next series in line, if any.
+      if (this.pins.has(victim)) continue
+      if (left > 0) {
         // Files that could not be dropped: leave the series last in line rather than spin on it.
         this.init.log.error('slices of %s could not all be removed (%d bytes left)', victim, left)
         return

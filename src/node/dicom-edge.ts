@@ -58,7 +58,7 @@ export function registryCatalog (edge: StandaloneEdge): SeriesCatalog {
 export function registrySlices (edge: StandaloneEdge, fills?: CacheFills): SliceProvider {
   return {
     ensure: async (series, { signal, onProgress, onFile }) => {
-      fills?.pin(series.lfn)
+      await fills?.pin(series.lfn)
       let instances = await edge.registry.instances(series.lfn)
       const missing = instances.filter(i => i.file === undefined).length
       if (missing > 0) {

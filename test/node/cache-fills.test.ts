@@ -46,6 +46,8 @@ describe('the byte budget of slices fetched from the PACS', () => {
     await fills.touch('mid')
     series.b = { origin: 'pacs', files: files(50) }
     await fills.touch('b')
+    // Enforced in the background: the caller of touch does not wait for it.
+    await fills.enforce()
     expect(removed.slice(2)).toEqual(['a/i0'])
     expect(fills.stats()).toMatchObject({ bytes: 80, series: 2, evicted: 2 })
   })
@@ -55,10 +57,11 @@ describe('the byte budget of slices fetched from the PACS', () => {
     const removed: string[] = []
     const fills = new CacheFills({ registry: fakeRegistry(series), remove: async f => { removed.push(f) }, maxBytes: 100, log: prefixLogger('t').forComponent('fills') })
     await fills.open()
-    fills.pin('x')
+    await fills.pin('x')
     series.y = { origin: 'pacs', files: files(60) }
-    fills.pin('y')
+    await fills.pin('y')
     await fills.touch('y')
+    await fills.enforce()
     // Both in use: over the budget for now, nothing removed under a reader.
     expect(removed).toEqual([])
     expect(fills.stats().bytes).toBe(140)
@@ -86,5 +89,31 @@ describe('the byte budget of slices fetched from the PACS', () => {
     await fills.recount('unknown')
     expect(fills.stats()).toMatchObject({ bytes: 30, series: 1, evicted: 0 })
     expect(removed).toEqual([])
+  })
+
+  it('a series pinned while its files are being removed stops the removal, and the pin waits until it has stopped', async () => {
+    let release!: () => void
+    const gate = new Promise<void>(resolve => { release = resolve })
+    const series: Record<string, FakeSeries> = { z: { origin: 'pacs', files: files(40, 40, 40) } }
+    const removed: string[] = []
+    const fills = new CacheFills({
+      registry: fakeRegistry(series),
+      // The first removal waits at the gate.
+      remove: async f => { if (removed.length === 0) await gate; removed.push(f) },
+      maxBytes: 50,
+      log: prefixLogger('t').forComponent('fills')
+    })
+    const opening = fills.open()
+    await new Promise(resolve => setImmediate(resolve))
+    let pinned = false
+    const pin = fills.pin('z').then(() => { pinned = true })
+    await new Promise(resolve => setImmediate(resolve))
+    expect(pinned).toBe(false)
+    release()
+    await pin
+    await opening
+    // One file was already on its way out; the rest stay, and the series is accounted as it is now.
+    expect(removed).toEqual(['z/i0'])
+    expect(fills.stats()).toMatchObject({ bytes: 80, series: 1, evicted: 0 })
   })
 })
