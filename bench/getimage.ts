@@ -164,8 +164,8 @@ try {
     for (let i = 0; i < HITS; i++) {
       t.imageHit.push(await timedGet(s.lfn, out, 'image-cache hit', false))
       t.prepareHit.push(await timedPrepare(s.lfn, true))
-      // C's copy of the full miss is written in the background (not timed): there by now, or in a moment.
-      await waitFor(() => c.dataPlane.cache.copies.latestVersion(s.lfn) !== undefined, 5_000, "C's copy")
+      // C's copy of the full miss is written in the background (not timed).
+      await c.dataPlane.copyWriter.settled()
       t.ownCopy.push(await timedGet(s.lfn, out, 'own copy'))
     }
     // Slices stay in A's slice store; only the assembled image goes.

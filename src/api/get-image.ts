@@ -310,7 +310,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       // A copy for the next request here (once decrypted whole), unless this one was read whole from it.
       if (keepCopy && result[self] !== manifest.chunks.length) {
         keep = async () => {
-          const kept = node.dataPlane.keepCopy(id, manifest.version, manifestBytes, sink.keep(manifest.chunks.length))
+          const kept = node.dataPlane.copyWriter.keep(id, manifest.version, manifestBytes, sink.keep(manifest.chunks.length))
           // Chunk files move into the cache before the download folder goes; bytes in memory are written meanwhile.
           if (!inMemory) await kept
         }

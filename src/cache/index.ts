@@ -52,7 +52,7 @@
  */
 export * from './constants.js'
 export * from './errors.js'
-export { NodeCache, createNodeCache, resolveCacheLimits, type NodeCacheInit, type NodeCacheLimits, type NodeCacheStats } from './node-cache.js'
+export { NodeCache, createNodeCache, budgetLimits, resolveCacheLimits, type NodeCacheInit, type NodeCacheLimits, type NodeCacheStats } from './node-cache.js'
 export { ResultCache, type ResultCacheInit, type ResultPutOptions } from './results.js'
 export { ImageCache, imageKey, checkLfn, checkVersion, type ImageCacheInit, type ImageChunk, type ImageInput, type ImageLease } from './images.js'
 export { SliceCache, checkUid, type SliceCacheInit, type SliceLease } from './slices.js'

@@ -46,6 +46,15 @@ export interface NodeCacheStats {
   copies: StoreStats
 }
 
+/** The limits a node's configured budgets (`cache.results`, `cache.images`, `cache.copies`) set; each unset one keeps its default. */
+export function budgetLimits (budgets: { results?: number, images?: number, copies?: number }): NodeCacheLimits {
+  const limits: NodeCacheLimits = {}
+  if (budgets.results !== undefined) limits.resultBytes = budgets.results
+  if (budgets.images !== undefined) limits.imageBytes = budgets.images
+  if (budgets.copies !== undefined) limits.copyBytes = budgets.copies
+  return limits
+}
+
 export function resolveCacheLimits (limits: NodeCacheLimits = {}): Required<NodeCacheLimits> {
   const imageBytes = limits.imageBytes ?? DEFAULT_IMAGE_BYTES
   const sliceBytes = limits.sliceBytes ?? DEFAULT_SLICE_BYTES

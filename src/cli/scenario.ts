@@ -95,11 +95,8 @@ export async function runCardiologistScenario (nodes: HospitalNode[], root: stri
   const out = join(root, `${last.config.name}-${target}.nii.gz`)
   await timed(steps, 'getImage', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => `${r.bytes} bytes of NIfTI from ${Object.keys(r.sources).length} source(s) → ${out}`, print)
-  // The copy of what was fetched is written in the background: in place by now, or in a moment.
-  for (let waited = 0; last.dataPlane.cache.copies.latestVersion(record.lfn) === undefined && waited < 5_000; waited += 20) {
-    signal?.throwIfAborted()
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
+  // The copy of what was fetched is written in the background.
+  await last.dataPlane.copyWriter.settled()
   await timed(steps, 'getImage again', async () => await client.getImage(record.lfn, { out, ...(signal === undefined ? {} : { signal }) }),
     r => (r.sources[last.peerId.toString()] ?? 0) > 0
       ? `read from ${last.config.name}'s own copy, the master judging, auditing and keying the request as ever (${r.bytes} bytes)`

@@ -11,6 +11,7 @@
  * disk count as least recently used, in the registry's order.
  */
 import type { Logger } from '@libp2p/interface'
+import type { StandaloneEdge } from '../dicom/standalone.js'
 import type { Registry } from '../registry/index.js'
 
 export interface CacheFillsInit {
@@ -139,4 +140,11 @@ export class CacheFills {
       this.init.log('slices of %s removed to stay within %d bytes', victim, this.init.maxBytes)
     }
   }
+}
+
+/** The budget of the fills of a node's DICOM edge, opened (what is on disk counted and brought within it). */
+export async function openCacheFills (edge: StandaloneEdge, maxBytes: number, log: Logger): Promise<CacheFills> {
+  const fills = new CacheFills({ registry: edge.registry, remove: async (file) => { await edge.store.remove(file) }, maxBytes, log })
+  await fills.open()
+  return fills
 }

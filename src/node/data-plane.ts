@@ -8,9 +8,10 @@ import { hkdfSync } from 'node:crypto'
 import { join } from 'node:path'
 import type { ComponentLogger, PeerId, PrivateKey } from '@libp2p/interface'
 import { AuditLog } from '../audit/index.js'
-import { NodeCache, type ImageChunk, type NodeCacheLimits } from '../cache/index.js'
+import { NodeCache, type NodeCacheLimits } from '../cache/index.js'
 import { ContentIndex, imageChunkStore } from '../imaging/chunk-store.js'
 import { DataKeys } from '../imaging/keystore.js'
+import { CopyWriter } from './copy-writer.js'
 import { HotImages } from '../imaging/hot-images.js'
 import { ImagePipeline, type PublishInput } from '../imaging/prepare.js'
 import { imageId, parseImageId } from '../imaging/dicom-bundle.js'
@@ -80,6 +81,8 @@ export class DataPlane {
   readonly access: AccessControl
   readonly audit: AuditLog
   readonly cache: NodeCache
+  /** Copies of images fetched from other hospitals, written in the background (see getImage). */
+  readonly copyWriter: CopyWriter
   readonly keys: DataKeys
   readonly index: ContentIndex
   /** Images answered early and still committing, served from memory (src/imaging/hot-images.ts). */
@@ -117,6 +120,7 @@ export class DataPlane {
       logger,
       ...(init.cacheLimits === undefined ? {} : { limits: init.cacheLimits })
     })
+    this.copyWriter = new CopyWriter(this.cache.copies, logger.forComponent('dm2:get-image'))
     this.keys = new DataKeys(db.sublevel<string, Uint8Array>('data-keys', { valueEncoding: 'view' }))
     this.index = new ContentIndex(db.sublevel<string, Uint8Array>('content-index', { valueEncoding: 'view' }))
     this.engine = new TxEngine({
@@ -160,38 +164,8 @@ export class DataPlane {
   async close (): Promise<void> {
     await this.pipeline.close()
     await this.engine.close()
-    await this.copiesWritten()
+    await this.copyWriter.settled()
     await this.cache.close()
-  }
-
-  /** Resolves once every copy being written (see `keepCopy`) is written or given up. */
-  async copiesWritten (): Promise<void> {
-    while (this.copies.size > 0) await Promise.allSettled([...this.copies])
-  }
-
-  /** Copies of fetched images being written to the image cache (`close` waits for them). */
-  private readonly copies = new Set<Promise<void>>()
-
-  /**
-   * Keeps an image fetched from its master (sealed chunks and the signed
-   * manifest, ciphertext only) in this node's cache of copies under
-   * `id@version`, so that the next getImage here reads it instead of the
-   * network (see getImage; the master is still asked every time: access,
-   * audit, the key, and whether this is still its current content). A layer
-   * of its own, byte-bounded and LRU-evicted: copies never evict the images
-   * this site masters. A failure is logged, never thrown: the copy is only an
-   * optimisation.
-   */
-  async keepCopy (id: string, version: number, manifest: Uint8Array, chunks: ImageChunk[]): Promise<void> {
-    const work = this.cache.copies.put(id, version, { manifest, chunks }).catch((err: unknown) => {
-      this.init.logger.forComponent('dm2:get-image')('keeping a copy of %s v%d failed: %s', id, version, (err as Error).name)
-    })
-    this.copies.add(work)
-    try {
-      await work
-    } finally {
-      this.copies.delete(work)
-    }
   }
 
   /**

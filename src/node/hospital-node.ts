@@ -23,8 +23,8 @@ import { servingData, startNetwork } from './network.js'
 import { nodeStatus, startNodeControl } from './node-control.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
-import { CacheFills, type CacheFillStats } from './cache-fills.js'
-import { DEFAULT_SLICE_BYTES } from '../cache/index.js'
+import { openCacheFills, type CacheFills } from './cache-fills.js'
+import { budgetLimits, DEFAULT_SLICE_BYTES } from '../cache/index.js'
 import { registryRecords } from './query-records.js'
 import { startReplication } from './replication.js'
 import { loadRoster, SiteRoles } from './roles.js'
@@ -126,12 +126,6 @@ export class HospitalNode {
     return this._dicom
   }
 
-  /** The byte budget of the slices fetched from the PACS: its use now. */
-  sliceFills (): CacheFillStats {
-    if (this._fills === undefined || this.state !== 'started') throw new NodeNotStartedError()
-    return this._fills.stats()
-  }
-
   /** Access control, audit log, caches, data keys and the image pipeline. */
   get dataPlane (): DataPlane {
     if (this._dataPlane === undefined || this.state !== 'started') throw new NodeNotStartedError()
@@ -231,13 +225,7 @@ export class HospitalNode {
     this.closers.push(async () => { await edge.close(); this._dicom = undefined })
     checkpoint()
     // Slices fetched from the PACS, within their byte budget (see cache-fills.ts).
-    const fills = new CacheFills({
-      registry: edge.registry,
-      remove: async (file) => { await edge.store.remove(file) },
-      maxBytes: config.cache.slices ?? DEFAULT_SLICE_BYTES,
-      log: this.logger.forComponent('dm2:slices')
-    })
-    await fills.open()
+    const fills = await openCacheFills(edge, config.cache.slices ?? DEFAULT_SLICE_BYTES, this.logger.forComponent('dm2:slices'))
     this._fills = fills
     const slices = this.options.slices ?? registrySlices(edge, fills)
 
@@ -248,15 +236,10 @@ export class HospitalNode {
       busy: serving,
       log: this.logger.forComponent('dm2:announce')
     })
-    const budgets = config.cache
     const dataPlane: DataPlane = new DataPlane({
       db,
       dataDir: config.dataDir,
-      cacheLimits: {
-        ...(budgets.results === undefined ? {} : { resultBytes: budgets.results }),
-        ...(budgets.images === undefined ? {} : { imageBytes: budgets.images }),
-        ...(budgets.copies === undefined ? {} : { copyBytes: budgets.copies })
-      },
+      cacheLimits: budgetLimits(config.cache),
       privateKey: this.identity.privateKey,
       peerId: this.identity.peerId,
       logger: this.logger,

@@ -220,7 +220,7 @@ describe('getImage across hospitals', () => {
     await a.dataPlane.pipeline.prepare(big.lfn)
     const large = await getImage(b, wallet, big.lfn, { out: join(dir.path, 'b-big.nii'), localCopy: true })
     expect(large.bytes).toBeGreaterThan(2 ** 20)
-    await b.dataPlane.copiesWritten()
+    await b.dataPlane.copyWriter.settled()
     expect(b.dataPlane.cache.copies.latestVersion(big.lfn)).toBeUndefined()
     expect(b.dataPlane.cache.copies.latestVersion(series.lfn)).toBe(1)
   })
