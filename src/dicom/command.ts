@@ -123,3 +123,22 @@ export function decodeCommand (bytes: Buffer): Record<string, unknown> | undefin
   }
   return out
 }
+
+/**
+ * A command set alone as one P-DATA-TF PDU (PS3.8 §9.3.5 and Annex E.2): the
+ * PDU header, one PDV item, its presentation context id, and the message
+ * control header "command, last fragment". What dcmjs-dimse's PDU writer
+ * produces for a message without a data set (it never fragments a command
+ * set either), without its field-by-field buffer and log string.
+ */
+export function commandPdu (command: Uint8Array, presentationContextId: number): Buffer {
+  const pdu = Buffer.allocUnsafe(12 + command.length)
+  pdu[0] = 0x04
+  pdu[1] = 0
+  pdu.writeUInt32BE(6 + command.length, 2)
+  pdu.writeUInt32BE(2 + command.length, 6)
+  pdu[10] = presentationContextId
+  pdu[11] = 0x03
+  pdu.set(command, 12)
+  return pdu
+}

@@ -10,6 +10,7 @@
  */
 import type { Socket } from 'node:net'
 import type { Writable } from 'node:stream'
+import { commandPdu } from './command.js'
 import { dimse, fastCommand, Status, type Association, type NetworkInternals, type PresentationContext, type Request, type Response } from './dimse.js'
 import { MAX_INBOUND_PDU_BYTES } from './constants.js'
 import { PduFramer } from './socket.js'
@@ -115,8 +116,20 @@ export class DimseConnection extends dimse.Scp {
     this.sendAssociationAccept()
   }
 
-  /** dcmjs-dimse's PDU writer, sending within the peer's limit rather than the one we advertised. */
+  /**
+   * Sends a DIMSE message. A command without a data set (every response of
+   * a C-STORE, C-GET and C-ECHO, a final C-FIND response) goes out as one
+   * PDU written here; anything else through dcmjs-dimse's PDU writer,
+   * within the peer's limit rather than the one we advertised.
+   */
   _sendPDataTF (command: unknown, pcId: number, maxPduLength: number): void {
+    const message = command as Request | Response
+    if (message.getDataset() === undefined) {
+      const pdu = commandPdu(message.getCommandDataset().getDenaturalizedCommandDataset(), pcId)
+      this.internals.socket.write(pdu)
+      this.internals.statistics.addBytesSent(pdu.length)
+      return
+    }
     sendPDataTF.call(this, command, pcId, this.sendPduLimit ?? maxPduLength)
   }
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { decodeCommand, encodeCommand } from '../../src/dicom/command.js'
+import { commandPdu, decodeCommand, encodeCommand } from '../../src/dicom/command.js'
 import { dimse, fastCommand } from '../../src/dicom/dimse.js'
 
 /** dcmjs's own reader, bypassing the direct decoder that dimse.ts installs. */
@@ -33,6 +33,46 @@ describe('DIMSE command encoding', () => {
     const rsp = fastCommand(dimse.responses.CEchoResponse.fromRequest(new dimse.requests.CEchoRequest()))
     rsp.getCommandDataset().setElement('OffendingElement', [0x00100010] as unknown as string)
     expect(rsp.getCommandDataset().getDenaturalizedCommandDataset().length).toBeGreaterThan(12)
+  })
+})
+
+/** The PDUs dcmjs-dimse's own writer sends for `message` on presentation context `pcId`. */
+function dcmjsPdus (message: unknown, pcId: number): Buffer[] {
+  const sent: Buffer[] = []
+  const send = (dimse.Scp.prototype as unknown as { _sendPDataTF: (this: unknown, m: unknown, pc: number, max: number) => void })._sendPDataTF
+  send.call({ socket: { write: (b: Buffer) => sent.push(b) }, statistics: { addBytesSent: () => {} }, logId: '' }, message, pcId, 16384)
+  return sent
+}
+
+describe('DIMSE command PDU', () => {
+  it('is byte for byte the PDU dcmjs-dimse writes for a message without a data set', () => {
+    const req = new dimse.requests.CStoreRequest(new dimse.Dataset({ SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', SOPInstanceUID: '1.2.3.4.5' }, '1.2.840.10008.1.2.1'))
+    req.setMessageId(9)
+    const ok = fastCommand(dimse.responses.CStoreResponse.fromRequest(req))
+    ok.setStatus(0)
+    const failed = fastCommand(dimse.responses.CStoreResponse.fromRequest(req))
+    failed.setStatus(0xa700)
+    failed.setErrorComment('out of resources')
+    const echo = dimse.responses.CEchoResponse.fromRequest(new dimse.requests.CEchoRequest())
+    for (const [message, pcId] of [[ok, 1], [failed, 255], [echo, 3]] as const) {
+      const bytes = message.getCommandDataset().getDenaturalizedCommandDataset()
+      const ours = commandPdu(bytes, pcId)
+      expect(dcmjsPdus(message, pcId)).toEqual([ours])
+      // P-DATA-TF, PDU length, PDV length, context, "command, last fragment", then the command set.
+      expect([ours[0], ours.readUInt32BE(2), ours.readUInt32BE(6), ours[10], ours[11]]).toEqual([0x04, bytes.length + 6, bytes.length + 2, pcId, 0x03])
+      expect(decodeCommand(ours.subarray(12))).toEqual(decodeCommand(bytes))
+    }
+  })
+})
+
+describe('received command sets', () => {
+  it("are joined from dcmjs-dimse's memory stream whole, in order", async () => {
+    const { createRequire } = await import('node:module')
+    const memoryStream = createRequire(createRequire(import.meta.url).resolve('dcmjs-dimse'))('memorystream') as { createWriteStream: () => NodeJS.WritableStream & { toBuffer: () => Buffer } }
+    const stream = memoryStream.createWriteStream()
+    for (const part of [Buffer.from([1, 2, 3]), Buffer.alloc(0), Buffer.from('UID'), Buffer.from([0xff])]) stream.write(part)
+    expect(stream.toBuffer()).toEqual(Buffer.from([1, 2, 3, 0x55, 0x49, 0x44, 0xff]))
+    expect(memoryStream.createWriteStream().toBuffer()).toEqual(Buffer.alloc(0))
   })
 })
 
