@@ -132,11 +132,14 @@ export class Registry {
       const oldIdent = old === undefined ? {} : await this.store.readIdent(lfn)
       let series = old
       let ident = oldIdent
+      const keys = queue.map(({ input }) => this.instanceKeyOf(input.sopInstanceUid))
+      // What was stored before, read at once for the whole batch.
+      const stored = await this.store.readInstances(lfn, keys)
       const records = new Map<string, InstanceRecord>()
       const results: AddResult[] = []
-      for (const { input } of queue) {
-        const key = this.instanceKeyOf(input.sopInstanceUid)
-        const prev = records.get(key) ?? await this.store.readInstance(lfn, key)
+      for (const [k, { input }] of queue.entries()) {
+        const key = keys[k] as string
+        const prev = records.get(key) ?? stored.get(key)
         const merged = mergeInstance({ lfn, key, input, old: series, oldIdent: ident, prev, now: Date.now() })
         series = merged.series
         ident = merged.ident

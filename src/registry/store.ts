@@ -82,6 +82,20 @@ export class RecordStore {
     return v === undefined ? undefined : unpack<InstanceRecord>(v)
   }
 
+  /** Records of several instances of a series, in one read (absent ones undefined). */
+  async readInstances (lfn: string, keys: string[]): Promise<Map<string, InstanceRecord>> {
+    const hotKeys = this.hot.get(lfn)?.keys
+    const wanted = [...new Set(hotKeys === undefined ? keys : keys.filter(k => hotKeys.has(k)))]
+    const found = new Map<string, InstanceRecord>()
+    if (wanted.length === 0) return found
+    const values = await this.inst.getMany(wanted.map(k => `${lfn}!${k}`))
+    wanted.forEach((k, i) => {
+      const v = values[i]
+      if (v !== undefined) found.set(k, unpack<InstanceRecord>(v))
+    })
+    return found
+  }
+
   /** Instances of a series, in InstanceNumber order. */
   async instances (lfn: string): Promise<InstanceRecord[]> {
     const list = await this.inst.values({ gte: `${lfn}!`, lt: `${lfn}!\xff` }).all()

@@ -105,6 +105,24 @@ describe('Registry', () => {
     await expect(r.registerVirtual({ StudyInstanceUID: STUDY }, [])).rejects.toMatchObject({ name: 'InvalidRegistryInputError' })
   })
 
+  it('fills a virtual series from concurrent adds, read back in batches, before and after a restart', async () => {
+    let r = await open()
+    const uids = Array.from({ length: 24 }, (_, i) => i + 1)
+    const s = await r.registerVirtual(
+      { StudyInstanceUID: STUDY, SeriesInstanceUID: SERIES, PatientName: 'Doe^Jane', Modality: 'CT' },
+      uids.map(n => ({ SOPInstanceUID: `${SERIES}.${n}`, SOPClassUID: '1.2.840.10008.5.1.4.1.1.2', InstanceNumber: n }))
+    )
+    // Half now (the series' records in memory), half after a restart (read from disk), each half at once, one instance twice.
+    const fill = async (ns: number[]): Promise<boolean[]> => (await Promise.all(ns.map(async n => await r.addInstance(instance(n, { file: { path: `x/${n}.dcm`, size: 10 * n } }))))).map(a => a.newInstance)
+    expect(await fill([...uids.slice(0, 12), 3])).toEqual(Array(13).fill(false))
+    await r.stop()
+    r = await open()
+    expect(await fill(uids.slice(12))).toEqual(Array(12).fill(false))
+    expect(await r.get(s.lfn)).toMatchObject({ state: 'registered', version: 1, instances: 24, present: 24, bytes: 10 * 24 * 25 / 2, dirty: false })
+    const listed = await r.instances(s.lfn)
+    expect(listed.map(i => [i.attributes.InstanceNumber, i.file, i.size])).toEqual(uids.map(n => [n, `x/${n}.dcm`, 10 * n]))
+  })
+
   it('answers indexed queries and keeps indexes consistent', async () => {
     const r = await open()
     await r.addInstance(instance(1))
