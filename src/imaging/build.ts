@@ -29,7 +29,7 @@ import { ChunkFiles } from './chunk-files.js'
 import type { HotImages } from './hot-images.js'
 import { EarlySlices } from './early-slices.js'
 import { PrepareError } from './errors.js'
-import type { DataKeys } from './keystore.js'
+import { keyIdOf, type DataKeys } from './keystore.js'
 import type { PreparedImage, PrepareEvent, SeriesInfo, SliceProvider } from './types.js'
 
 export interface PublishInput {
@@ -77,9 +77,15 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
   const { version } = info
   // What is cached, keyed, sealed and indexed: the LFN for the volume, a derived id for the DICOM form.
   const lfn = imageId(info.lfn, format)
+  // The data key exists before anything is fetched, so that the undo of storing it is journaled now,
+  // in the same LevelDB group commit as the work folder's, rather than on the way to the early answer.
+  const dataKey = generateDataKey()
   const work = await r.tool('workdir', async (s) => {
     const path = join(deps.scratch, `prepare-${randomBytes(6).toString('hex')}`)
-    await s.compensate(deps.undo.workDir, { path })
+    await Promise.all([
+      s.compensate(deps.undo.workDir, { path }),
+      s.compensate(deps.undo.key, { lfn, version, keyId: keyIdOf(dataKey) })
+    ])
     await mkdir(path, { recursive: true, mode: 0o700 })
     return path
   })
@@ -150,7 +156,6 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       })
 
     const sealed = await r.tool('seal', async (s) => {
-      const dataKey = generateDataKey()
       const input = plaintext.kind === 'file'
         ? { bytes: createReadStream(plaintext.path), totalSize: (await stat(plaintext.path)).size }
         : plaintext
@@ -204,8 +209,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
     let keyStored = false
     if (sealed.kept !== undefined && ready !== undefined) {
       const kept = sealed.kept
-      await r.tool('ready', async (s) => {
-        await s.compensate(deps.undo.key, { lfn, version, contentId })
+      await r.tool('ready', async () => {
         await deps.keys.put(lfn, version, { dataKey: sealed.dataKey, contentId })
         keyStored = true
         if (deps.hot?.add(contentId, { lfn, version, chunks: kept }) === true) held = contentId
@@ -219,7 +223,6 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       // Every undo is journaled before any effect (each undo skips an effect that never happened);
       // written at once, the journal records share one LevelDB group commit.
       await Promise.all([
-        ...(keyStored ? [] : [s.compensate(deps.undo.key, { lfn, version, contentId })]),
         s.compensate(deps.undo.image, { lfn, version, manifestSha256: sha256Hex(encoded) }),
         s.compensate(deps.undo.index, { contentId })
       ])

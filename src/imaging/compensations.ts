@@ -16,7 +16,12 @@ import type { SliceProvider } from './types.js'
 
 export interface WorkDirData { path: string }
 export interface ImageData { lfn: string, version: number, manifestSha256: string }
-export interface KeyData { lfn: string, version: number, contentId: string }
+/**
+ * The data key of `lfn@version`, named by its SHA-256 (`keyId`, journaled
+ * before the key exists: see build.ts) or, in journals written before that,
+ * by the content id it sealed.
+ */
+export type KeyData = { lfn: string, version: number } & ({ keyId: string } | { contentId: string })
 export interface IndexData { contentId: string }
 export interface SlicesData { lfn: string, keys: string[] }
 
@@ -91,12 +96,14 @@ export function registerCompensations (engine: TxEngine, t: CompensationTargets)
         return { ...lfnVersion(d), manifestSha256: hex64(d.manifestSha256, 'manifest hash') }
       }
     }),
-    key: engine.compensation<KeyData>(COMPENSATION.key, async ({ lfn, version, contentId }) => {
-      await t.keys.delete(lfn, version, contentId)
+    key: engine.compensation<KeyData>(COMPENSATION.key, async (data) => {
+      await t.keys.delete(data.lfn, data.version, 'keyId' in data ? { keyId: data.keyId } : { contentId: data.contentId })
     }, {
       parse: (data) => {
         const d = record(data)
-        return { ...lfnVersion(d), contentId: hex64(d.contentId, 'content id') }
+        return d.keyId === undefined
+          ? { ...lfnVersion(d), contentId: hex64(d.contentId, 'content id') }
+          : { ...lfnVersion(d), keyId: hex64(d.keyId, 'key id') }
       }
     }),
     index: engine.compensation<IndexData>(COMPENSATION.index, async ({ contentId }) => {

@@ -3,7 +3,16 @@
  * LevelDB (inside the 0700 data directory, synced writes). A data key never
  * leaves the site except wrapped to an authorized requester (key release).
  */
+import { createHash } from 'node:crypto'
 import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
+
+/**
+ * The name of a data key in a rollback journal: its SHA-256 in hex. The
+ * key is 32 random bytes, so its hash tells nothing about it.
+ */
+export function keyIdOf (dataKey: Uint8Array): string {
+  return createHash('sha256').update(dataKey).digest('hex')
+}
 
 export interface KeyStoreDb {
   get: (key: string) => Promise<Uint8Array | undefined>
@@ -41,11 +50,14 @@ export class DataKeys {
   }
 
   /**
-   * Deletes the key of `lfn@version` if it is still the one sealing
-   * `contentId` (a rollback must not drop a newer preparation's key). Idempotent.
+   * Deletes the key of `lfn@version` if it is still the one a rollback
+   * names: by its id (`keyId`, see keyIdOf) or by the content it sealed (a
+   * rollback must not drop a newer preparation's key). Idempotent.
    */
-  async delete (lfn: string, version: number, contentId: string): Promise<void> {
+  async delete (lfn: string, version: number, which: { keyId: string } | { contentId: string }): Promise<void> {
     const stored = await this.get(lfn, version)
-    if (stored !== undefined && stored.contentId === contentId) await this.db.del(`${lfn}@${version}`, { sync: true })
+    if (stored === undefined) return
+    const ours = 'keyId' in which ? keyIdOf(stored.dataKey) === which.keyId : stored.contentId === which.contentId
+    if (ours) await this.db.del(`${lfn}@${version}`, { sync: true })
   }
 }
