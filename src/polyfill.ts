@@ -1,8 +1,10 @@
 /**
  * Node 20 lacks `Promise.withResolvers` (added in Node 22), which libp2p 3.x
  * calls. Import this module before anything from libp2p: every entry point
- * (the CLI, `src/node/index.ts`, the vitest setup file) does.
+ * (the CLI, `src/node/index.ts`, the vitest setup file) does. It also sets
+ * the V8 heap's growth for a node process (see config/heap.ts).
  */
+import './config/heap.js'
 
 interface Resolvers<T> {
   promise: Promise<T>

@@ -58,5 +58,8 @@ export function withThreadpool (env: NodeJS.ProcessEnv = process.env): NodeJS.Pr
   return { ...env, UV_THREADPOOL_SIZE: env.UV_THREADPOOL_SIZE ?? String(DEFAULT_THREADPOOL_SIZE) }
 }
 
+/** The V8 heap's growth between full collections, set at start-up (see heap.ts). */
+export { DEFAULT_HEAP_GROWING_PERCENT } from './heap.js'
+
 /** Replicas kept of each image a site masters, on distinct storage-role sites. */
 export { DEFAULT_REPLICATION_FACTOR } from '../replicas/constants.js'
