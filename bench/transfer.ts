@@ -20,6 +20,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { createLibp2p } from 'libp2p'
 import { streamMuxer } from '../src/node/libp2p.js'
 import { chunkTransfer } from '../src/protocols/chunks/index.js'
+import { byteLengthOf } from '../src/codec/pieces.js'
 import { printResult, printTable, round, summarize } from './lib/report.js'
 
 const MIB = Number(process.env.BENCH_TRANSFER_MIB ?? 256)
@@ -86,7 +87,7 @@ async function chunks (sources: ServerInfo[]): Promise<{ mbps: number, perSource
     contentId: new Uint8Array(Buffer.from(first.contentId, 'hex')),
     chunks: refs,
     sources: sources.map(s => peerIdFromString(s.addr.slice(s.addr.lastIndexOf('/p2p/') + 5))),
-    sink: { has: async () => false, put: async (_i, b) => { bytes += b.byteLength } },
+    sink: { has: async () => false, put: async (_i, b) => { bytes += byteLengthOf(b) } },
     auth: async () => new Uint8Array(0)
   })
   if (bytes !== MIB * 1024 * 1024) throw new Error('short chunk fetch')

@@ -17,6 +17,7 @@ import { imageArguments } from '../../src/protocols/image/index.js'
 import { keyArguments } from '../../src/protocols/keys/index.js'
 import { generateSigner, issueCertificate, openCertificate, type Certificate } from '../../src/sac/index.js'
 import { withDeadline } from '../lib/deadline.js'
+import { joined } from '../../src/codec/pieces.js'
 import { voxelDigest } from './dataset.js'
 import { FederationNotReadyError } from './errors.js'
 import type { SimFederation } from './federation.js'
@@ -98,7 +99,7 @@ export async function accessProbes (fed: SimFederation, image: ProbeImage, other
         contentId: manifest.merkleRoot,
         chunks: manifest.chunks.map((c, index) => ({ index, id: c.id })),
         sources: [peerIdFromString(peer)],
-        sink: { has: async () => false, put: async (_i, bytes) => { got.push(bytes) } },
+        sink: { has: async () => false, put: async (_i, bytes) => { got.push(joined(bytes)) } },
         auth: async (p) => auth(forged, p.toString(), 'chunks/get', chunkArguments(cidHex)),
         onProgress: e => { if (e.type === 'source-dropped') dropped = e.reason }
       }).catch(() => {})

@@ -13,12 +13,14 @@ import { createGzip } from 'node:zlib'
 import { randomBytes } from 'node:crypto'
 import { DEFAULT_GZIP_LEVEL } from '../assembly/index.js'
 import { BundleReader } from '../imaging/dicom-bundle.js'
-import { openStream, type Manifest, type SealedChunk } from '../privacy/payload/index.js'
+import { openStream, type Manifest, type ReceivedChunk } from '../privacy/payload/index.js'
 import type { ChunkSink } from '../protocols/chunks/index.js'
+import type { Pieces, SomeBytes } from '../codec/pieces.js'
 
 /** Where the sealed chunks of one download are kept until decrypted. */
 export interface Downloads extends ChunkSink {
-  read: (index: number) => Promise<Uint8Array>
+  /** A chunk's bytes: as they arrived (in memory) or read back from its file. */
+  read: (index: number) => Promise<SomeBytes>
   remove: () => Promise<void>
   /**
    * Present when `read` may run during the transfer: it waits for the chunk
@@ -42,7 +44,7 @@ export interface Downloads extends ChunkSink {
 /** One sealed chunk handed to the image cache (its file name is its index). */
 export interface KeptChunk {
   name: string
-  source: Uint8Array | { path: string, move: true }
+  source: SomeBytes | { path: string, move: true }
 }
 
 /** How the decryption into the output runs. */
@@ -77,12 +79,12 @@ export async function fileDownloads (dir: string): Promise<Downloads> {
  * chunks are then held until the download is done with, for `keep()`).
  */
 export function memoryDownloads (options: { keep?: boolean } = {}): Downloads {
-  const chunks = new Map<number, Uint8Array>()
+  const chunks = new Map<number, Pieces>()
   /** Every chunk put, when kept for the image cache. */
-  const kept = options.keep === true ? new Map<number, Uint8Array>() : undefined
+  const kept = options.keep === true ? new Map<number, Pieces>() : undefined
   /** Every chunk put, read or not: a second transfer skips them. */
   const received = new Set<number>()
-  const waiting = new Map<number, { resolve: (b: Uint8Array) => void, reject: (e: unknown) => void }>()
+  const waiting = new Map<number, { resolve: (b: Pieces) => void, reject: (e: unknown) => void }>()
   let failure: { err: unknown } | undefined
   return {
     has: async (i) => received.has(i),
@@ -101,7 +103,7 @@ export function memoryDownloads (options: { keep?: boolean } = {}): Downloads {
         return bytes
       }
       if (failure !== undefined) throw failure.err
-      return await new Promise<Uint8Array>((resolve, reject) => { waiting.set(i, { resolve, reject }) })
+      return await new Promise<Pieces>((resolve, reject) => { waiting.set(i, { resolve, reject }) })
     },
     fail: (err) => {
       failure = { err }
@@ -119,18 +121,18 @@ export function memoryDownloads (options: { keep?: boolean } = {}): Downloads {
 }
 
 /** The sealed chunks of a download, in order, as `openStream` reads them. */
-async function * sealedChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, idChecked: boolean): AsyncGenerator<SealedChunk> {
+async function * sealedChunks (read: (index: number) => Promise<SomeBytes>, manifest: Manifest, idChecked: boolean): AsyncGenerator<ReceivedChunk> {
   for (let index = 0; index < manifest.chunks.length; index++) {
     yield { index, id: (manifest.chunks[index] as { id: Uint8Array }).id, bytes: await read(index), idChecked }
   }
 }
 
-function openChunks (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, options: WriteOptions): AsyncGenerator<Uint8Array> {
+function openChunks (read: (index: number) => Promise<SomeBytes>, manifest: Manifest, dataKey: Uint8Array, options: WriteOptions): AsyncGenerator<Uint8Array> {
   return openStream(sealedChunks(read, manifest, options.idsChecked === true), dataKey, manifest, options.signal === undefined ? {} : { signal: options.signal })
 }
 
 /** Decrypts the chunks in order and unpacks the DICOM bundle into a new folder `out` (appears only when complete). */
-export async function writeDecryptedDicom (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
+export async function writeDecryptedDicom (read: (index: number) => Promise<SomeBytes>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
   const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
   await mkdir(tmp, { mode: 0o700 })
   let total = 0
@@ -153,7 +155,7 @@ export async function writeDecryptedDicom (read: (index: number) => Promise<Uint
 }
 
 /** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
-export async function writeDecrypted (read: (index: number) => Promise<Uint8Array>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
+export async function writeDecrypted (read: (index: number) => Promise<SomeBytes>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
   let total = 0
   async function * plain (): AsyncGenerator<Uint8Array> {
     for await (const piece of openChunks(read, manifest, dataKey, options)) {

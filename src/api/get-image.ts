@@ -38,6 +38,7 @@ import { imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
 import { fileDownloads, memoryDownloads, writeDecrypted, writeDecryptedDicom, type Downloads } from './downloads.js'
 import { GetImageError } from './errors.js'
 import type { Wallet } from './wallet.js'
+import { byteLengthOf, type SomeBytes } from '../codec/pieces.js'
 
 export type GetImageEvent =
   | { step: 'locate', master: string, version: number }
@@ -184,12 +185,12 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const sources: Record<string, number> = {}
     let dataKey!: Uint8Array
     /** Decrypts the chunks `chunk` gives, in order, into the output. */
-    const write = async (chunk: (index: number) => Promise<Uint8Array>, key: Uint8Array, idsChecked = false): Promise<number> => format === 'dicom'
+    const write = async (chunk: (index: number) => Promise<SomeBytes>, key: Uint8Array, idsChecked = false): Promise<number> => format === 'dicom'
       ? await writeDecryptedDicom(chunk, manifest, key, options.out, { ...abortable, idsChecked })
       : await writeDecrypted(chunk, manifest, key, options.out, { ...abortable, idsChecked })
     /** The decryption already running during the transfer (chunks in memory). */
     let writing: Promise<number> | undefined
-    let read: (index: number) => Promise<Uint8Array>
+    let read: (index: number) => Promise<SomeBytes>
     let release = (): void => {}
     /** Keeps the copy of what was fetched, after the decryption (which reads the chunks) succeeded. */
     let keep: (() => Promise<void>) | undefined
@@ -270,7 +271,7 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
             onChunk: async (index, chunk) => {
               await sink.put(index, chunk)
               from[record.master] = (from[record.master] ?? 0) + 1
-              arrived(chunk.byteLength, master)
+              arrived(byteLengthOf(chunk), master)
             }
           }).catch((err: unknown) => {
             if (signal?.aborted === true) throw err
@@ -360,7 +361,7 @@ async function readCopy (copy: HeldCopy, manifest: Manifest, sink: Downloads, si
       continue
     }
     if (bytes.byteLength !== ref.size || Buffer.compare(chunkId(bytes), ref.id) !== 0) continue
-    await sink.put(index, bytes)
+    await sink.put(index, [bytes])
     onChunk(bytes.byteLength)
     put++
   }

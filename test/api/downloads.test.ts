@@ -6,6 +6,7 @@ import { buildManifest, generateDataKey, sealPayload } from '../../src/privacy/p
 import { ImageCache } from '../../src/cache/images.js'
 import { fixture, logger } from '../cache/helpers.js'
 import { tempDir } from '../helpers/tmp.js'
+import { joined } from '../../src/codec/pieces.js'
 
 const removers: Array<() => Promise<void>> = []
 afterEach(async () => { await Promise.all(removers.splice(0).map(async r => { await r() })) })
@@ -14,10 +15,12 @@ describe('where a download keeps its sealed chunks', () => {
   it('in memory: a read waits for its chunk, lets it go, and the chunk still counts as held', async () => {
     const d = memoryDownloads()
     const waiting = d.read(1)
-    await d.put(0, Uint8Array.of(0))
-    await d.put(1, Uint8Array.of(1))
-    expect([...await waiting]).toEqual([1])
-    expect([...await d.read(0)]).toEqual([0])
+    const arrived = [Uint8Array.of(1, 2), Uint8Array.of(3)]
+    await d.put(0, [Uint8Array.of(0)])
+    await d.put(1, arrived)
+    // The very pieces the transfer checked, not a copy.
+    expect(await waiting).toBe(arrived)
+    expect([...joined(await d.read(0))]).toEqual([0])
     // A second transfer (the rest after the chunks that came with the answer) skips both.
     expect(await d.has(0)).toBe(true)
     expect(await d.has(1)).toBe(true)
@@ -37,7 +40,7 @@ describe('where a download keeps its sealed chunks', () => {
     removers.push(dir.remove)
     const folder = join(dir.path, 'downloads', 'cid')
     const first = await fileDownloads(folder)
-    await first.put(2, Uint8Array.of(7, 8))
+    await first.put(2, [Uint8Array.of(7, 8)])
     const again = await fileDownloads(folder)
     expect(await again.has(2)).toBe(true)
     expect(await again.has(0)).toBe(false)
@@ -56,14 +59,16 @@ describe('where a download keeps its sealed chunks', () => {
     const manifest = buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: 'test', master: 'peer' })
     const memory = memoryDownloads()
     expect(memory.idsChecked).toBe(true)
-    for (const c of sealed.chunks) await memory.put(c.index, c.bytes)
+    // As a transfer hands them over: in pieces, one of them cut inside the tag.
+    const cut = (b: Uint8Array): Uint8Array[] => [b.subarray(0, 7), b.subarray(7, b.length - 9), b.subarray(b.length - 9)]
+    for (const c of sealed.chunks) await memory.put(c.index, cut(c.bytes))
     const out = join(dir.path, 'm.nii')
     expect(await writeDecrypted(memory.read, manifest, key, out, { idsChecked: memory.idsChecked })).toBe(data.length)
     expect(new Uint8Array(await readFile(out))).toEqual(data)
 
     const files = await fileDownloads(join(dir.path, 'dl'))
     expect(files.idsChecked).toBe(false)
-    for (const c of sealed.chunks) await files.put(c.index, c.bytes)
+    for (const c of sealed.chunks) await files.put(c.index, cut(c.bytes))
     // A chunk file altered on disk after its check: hashed again, refused, and no output appears.
     const altered = new Uint8Array(await readFile(join(dir.path, 'dl', 'chunk-1')))
     altered[5] = (altered[5] as number) ^ 1
@@ -81,8 +86,8 @@ describe('where a download keeps its sealed chunks', () => {
     const manifest = Uint8Array.of(1, 2, 3)
 
     const memory = memoryDownloads({ keep: true })
-    await memory.put(1, Uint8Array.of(11))
-    await memory.put(0, Uint8Array.of(10))
+    await memory.put(1, [Uint8Array.of(11)])
+    await memory.put(0, [Uint8Array.of(10)])
     // Read (and so let go of by the reader) before the copy: still kept.
     await memory.read(0)
     await cache.put('lfn-m', 1, { manifest, chunks: memory.keep(2) })
@@ -95,8 +100,8 @@ describe('where a download keeps its sealed chunks', () => {
 
     const folder = join(f.root, 'dl')
     const files = await fileDownloads(folder)
-    await files.put(0, Uint8Array.of(20))
-    await files.put(1, Uint8Array.of(21))
+    await files.put(0, [Uint8Array.of(20)])
+    await files.put(1, [Uint8Array.of(21)])
     await cache.put('lfn-f', 1, { manifest, chunks: files.keep(2) })
     // Moved, not copied: the download folder is empty.
     expect(await readdir(folder)).toEqual([])

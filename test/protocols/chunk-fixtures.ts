@@ -6,6 +6,7 @@ import { createLibp2p, type Libp2p } from 'libp2p'
 import { streamMuxer } from '../../src/node/libp2p.js'
 import { chunkTransfer, type ChunkTransfer, type ChunkTransferInit } from '../../src/protocols/chunks/index.js'
 import type { ChunkRef, ChunkSink, ChunkStore } from '../../src/protocols/chunks/types.js'
+import { joined, type Pieces } from '../../src/codec/pieces.js'
 
 export type ChunkNode = Libp2p<{ chunks: ChunkTransfer }>
 
@@ -57,7 +58,7 @@ export function memorySink (): ChunkSink & { chunks: Map<number, Uint8Array> } {
   return {
     chunks,
     has: async (i: number) => chunks.has(i),
-    put: async (i: number, bytes: Uint8Array) => { chunks.set(i, new Uint8Array(bytes)) }
+    put: async (i: number, bytes: Pieces) => { chunks.set(i, new Uint8Array(joined(bytes))) }
   }
 }
 

@@ -152,7 +152,7 @@ describe('chunk protocol over real TCP', () => {
     const server = await serving(p)
     const me = await client(server)
     const sink = memorySink()
-    for (let i = 0; i < 6; i++) await sink.put(i, p.chunks[i] as Uint8Array)
+    for (let i = 0; i < 6; i++) await sink.put(i, [p.chunks[i] as Uint8Array])
     const result = await me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink, auth })
     expect(result).toMatchObject({ fetched: 4, skipped: 6 })
     expect(server.store.reads).toBe(4)

@@ -9,6 +9,7 @@ import { rpcCall } from '../../src/protocols/rpc.js'
 import type { Decision } from '../../src/sac/index.js'
 import { auth as authFor, imageClient as client, imageServer, resource, stopImageNodes, type ImageNode } from './image-fixture.js'
 import { lateAccess } from './late-access.js'
+import { joined } from '../../src/codec/pieces.js'
 
 afterEach(stopImageNodes)
 
@@ -84,7 +85,7 @@ async function receiveAll (m: Master, inline: NonNullable<Awaited<ReturnType<Ima
   const missing = await inline.receive({
     expected: new Map(m.sealed.refs.map((r, index) => [index, r.id])),
     stallMs: 5_000,
-    onChunk: async (i, bytes) => { got[i] = bytes }
+    onChunk: async (i, bytes) => { got[i] = joined(bytes) }
   })
   return { got, missing }
 }

@@ -41,7 +41,7 @@ describe('ReplicaStore', () => {
     const { store, reopen, dir } = await openStore()
     const p = await sealed('lfn-s', 1)
     const sink = await store.sink(p.manifest.merkleRoot)
-    for (const ch of p.chunks.slice(0, 2)) await sink.put(ch.index, ch.bytes)
+    for (const ch of p.chunks.slice(0, 2)) await sink.put(ch.index, [ch.bytes])
     await expect(store.commit(p.manifest, p.wire)).rejects.toMatchObject({ name: 'ReplicaStoreError' })
     expect(await store.has(p.manifest.merkleRoot)).toBe(false)
 
@@ -50,7 +50,7 @@ describe('ReplicaStore', () => {
     const sink2 = await again.sink(p.manifest.merkleRoot)
     expect(await sink2.has(0)).toBe(true)
     expect(await sink2.has(2)).toBe(false)
-    for (const ch of p.chunks.slice(2)) await sink2.put(ch.index, ch.bytes)
+    for (const ch of p.chunks.slice(2)) await sink2.put(ch.index, [ch.bytes])
     await again.commit(p.manifest, p.wire)
     // An orphan folder (a crash between rename and index) is removed on open.
     await writeFile(join(dir, 'orphan'), 'x')
@@ -68,7 +68,7 @@ describe('ReplicaStore', () => {
     const { store } = await openStore()
     const v2 = await sealed('lfn-o', 2)
     const sink = await store.sink(v2.manifest.merkleRoot)
-    for (const ch of v2.chunks) await sink.put(ch.index, ch.bytes)
+    for (const ch of v2.chunks) await sink.put(ch.index, [ch.bytes])
     await store.commit(v2.manifest, v2.wire)
     const v1 = await sealed('lfn-o', 1)
     await expect(store.commit(v1.manifest, v1.wire)).rejects.toMatchObject({ name: 'ReplicaStoreError' })

@@ -55,7 +55,7 @@ export { generateDataKey, chunkId, ChunkCipher, ChunkSealing } from './cipher.js
 export { newLayout, chunkCount, plainChunkSize, sealedChunkSize } from './layout.js'
 export type { PayloadLayout, LayoutOptions } from './layout.js'
 export { sealStream, openStream } from './stream.js'
-export type { SealedChunk, ChunkRef, PayloadDescriptor, PayloadProgress, StreamOptions, SealOptions, Sealer, Source } from './stream.js'
+export type { SealedChunk, ReceivedChunk, ChunkRef, PayloadDescriptor, PayloadProgress, StreamOptions, SealOptions, Sealer, Source } from './stream.js'
 export { sealPayload, openPayload } from './memory.js'
 export type { SealPayloadOptions, SealedPayload } from './memory.js'
 export { merkleRoot, leafHash, nodeHash, inclusionProof, verifyInclusion } from './merkle.js'

@@ -15,6 +15,7 @@ import type { ChunkSealing } from './cipher.js'
 import { checkLayout, newLayout } from './layout.js'
 import type { LayoutOptions, PayloadLayout } from './layout.js'
 import { equalBytes } from './bytes.js'
+import { byteLengthOf, type SomeBytes } from '../../codec/pieces.js'
 
 /** One sealed chunk: its position, its id (SHA-256 of `bytes`) and ciphertext ‖ tag. */
 export interface SealedChunk {
@@ -29,6 +30,14 @@ export interface SealedChunk {
    * and AES-GCM still authenticates every byte.
    */
   idChecked?: boolean
+}
+
+/**
+ * A sealed chunk to open: its bytes in one buffer, or in the pieces it
+ * arrived in over the network (see codec/pieces.ts), opened without joining them.
+ */
+export interface ReceivedChunk extends Omit<SealedChunk, 'bytes'> {
+  bytes: SomeBytes
 }
 
 /** What a manifest lists per chunk. */
@@ -190,14 +199,18 @@ export function sealStream (source: Source<Uint8Array>, dataKey: Uint8Array, opt
   return { layout, refs, chunks: sealChunks(source, cipher, refs, options) }
 }
 
-function checkChunkShape (chunk: SealedChunk): void {
+function isBytes (bytes: unknown): bytes is SomeBytes {
+  return bytes instanceof Uint8Array || (Array.isArray(bytes) && bytes.every(p => p instanceof Uint8Array))
+}
+
+function checkChunkShape (chunk: ReceivedChunk): void {
   if (chunk === null || typeof chunk !== 'object' || !Number.isSafeInteger(chunk.index) ||
-    !(chunk.id instanceof Uint8Array) || chunk.id.length !== HASH_BYTES || !(chunk.bytes instanceof Uint8Array)) {
+    !(chunk.id instanceof Uint8Array) || chunk.id.length !== HASH_BYTES || !isBytes(chunk.bytes)) {
     throw new PayloadParameterError('chunk', 'must be { index, id: 32 bytes, bytes }')
   }
 }
 
-async function * openChunks (source: Source<SealedChunk>, cipher: ChunkCipher, descriptor: PayloadDescriptor, options: StreamOptions): AsyncGenerator<Uint8Array, void, undefined> {
+async function * openChunks (source: Source<ReceivedChunk>, cipher: ChunkCipher, descriptor: PayloadDescriptor, options: StreamOptions): AsyncGenerator<Uint8Array, void, undefined> {
   const { total } = cipher
   let next = 0
   let bytes = 0
@@ -209,10 +222,10 @@ async function * openChunks (source: Source<SealedChunk>, cipher: ChunkCipher, d
     const listed = descriptor.chunks?.[index]
     if (listed !== undefined && !equalBytes(listed.id, chunk.id)) throw new ChunkIdMismatchError(index, 'is not the chunk the manifest lists')
     if (chunk.idChecked !== true && !equalBytes(chunkId(chunk.bytes), chunk.id)) throw new ChunkIdMismatchError(index)
-    const plain = cipher.open(index, chunk.bytes)
-    bytes += plain.length
+    const plain = cipher.openPieces(index, chunk.bytes)
+    bytes += byteLengthOf(plain)
     options.onProgress?.({ chunks: next, totalChunks: total, bytes, totalBytes: descriptor.totalSize })
-    yield plain
+    yield * plain
   }
   if (next < total) throw new TruncatedPayloadError(total, next)
 }
@@ -227,7 +240,7 @@ async function * openChunks (source: Source<SealedChunk>, cipher: ChunkCipher, d
  * whole only if the stream ends without error: write to a temporary file and
  * commit at the end.
  */
-export function openStream (source: Source<SealedChunk>, dataKey: Uint8Array, descriptor: PayloadDescriptor, options: StreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
+export function openStream (source: Source<ReceivedChunk>, dataKey: Uint8Array, descriptor: PayloadDescriptor, options: StreamOptions = {}): AsyncGenerator<Uint8Array, void, undefined> {
   checkLayout(descriptor)
   const cipher = new ChunkCipher(dataKey, descriptor)
   if (descriptor.chunks !== undefined && descriptor.chunks.length !== cipher.total) {

@@ -14,6 +14,7 @@
  */
 import type { Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import { Uint8ArrayList } from 'uint8arraylist'
+import type { Pieces } from '../../codec/pieces.js'
 import { ProtocolError, statusError } from '../status.js'
 import { CorruptChunkError, StalledSourceError } from './errors.js'
 import { encodeRequest, lengthPrefix } from './frames.js'
@@ -27,7 +28,8 @@ export interface ReceiveInit {
   /** Longest silence from the source, except while the sink holds the stream paused. */
   stallMs: number
   signal?: AbortSignal
-  onChunk: (index: number, bytes: Uint8Array) => Promise<void>
+  /** A chunk checked against its expected hash, in the pieces it arrived in. */
+  onChunk: (index: number, bytes: Pieces) => Promise<void>
 }
 
 export interface BatchInit extends ReceiveInit {
@@ -57,7 +59,7 @@ export async function receiveChunks (init: ReceiveInit, request?: Uint8ArrayList
   const missing = await new Promise<number[]>((resolve, reject) => {
     const received = new Set<number>()
     /** Verified chunks waiting for the sink, which takes one at a time. */
-    const queue: Array<[number, Uint8Array]> = []
+    const queue: Array<[number, Pieces]> = []
     let putting = false
     let pausedBySink = false
     let ended: number[] | undefined

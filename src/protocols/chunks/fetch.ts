@@ -11,6 +11,7 @@
  * Memory: per source, what the muxer window lets in (see fetch-batch.ts).
  */
 import { setTimeout as sleep } from 'node:timers/promises'
+import { byteLengthOf } from '../../codec/pieces.js'
 import type { Logger, PeerId, Stream } from '@libp2p/interface'
 import { BUSY_BACKOFF_MS, BUSY_BACKOFF_MAX_MS, BUSY_RETRIES, FAST_BATCH_MS, INITIAL_BATCH, LANES_PER_SOURCE, MAX_BATCH, STALL_TIMEOUT_MS } from './constants.js'
 import { MissingChunksError } from './errors.js'
@@ -139,8 +140,9 @@ export async function fetchChunks (options: FetchChunksOptions): Promise<FetchCh
               await sink.put(index, bytes)
               done.add(index)
               report.chunks++
-              report.bytes += bytes.byteLength
-              options.onProgress?.({ type: 'chunk', index, bytes: bytes.byteLength, from: peer })
+              const size = byteLengthOf(bytes)
+              report.bytes += size
+              options.onProgress?.({ type: 'chunk', index, bytes: size, from: peer })
             }
           })
         }, signal)

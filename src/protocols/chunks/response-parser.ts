@@ -2,9 +2,9 @@
  * The requester's side of a `/dm2/chunks/1.0.0` response, parsed as it
  * arrives (frames in frames.ts: varint length ‖ kind ‖ body). Pushed the
  * stream's data as the muxer delivers it, piece by piece: a chunk's bytes
- * are hashed and copied into their one buffer while still in the CPU cache
- * (just decrypted by noise), instead of being buffered, concatenated and
- * hashed again once the whole frame is in. Pure: no I/O, no timers.
+ * are hashed while still in the CPU cache (just decrypted by noise) and
+ * kept as the pieces they came in (codec/pieces.ts), never copied into one
+ * buffer. Pure: no I/O, no timers.
  *
  * Every limit is checked before anything is allocated: the length prefix
  * (at most MAX_CHUNK_BYTES for a chunk, MAX_CONTROL_BYTES otherwise), the
@@ -13,6 +13,7 @@
  */
 import { createHash, type Hash } from 'node:crypto'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import type { Pieces } from '../../codec/pieces.js'
 import { ProtocolError } from '../status.js'
 import { MAX_CHUNK_BYTES, MAX_CONTROL_BYTES } from './constants.js'
 import { decodeEnd, decodeStatus, FRAME_CHUNK, FRAME_END, FRAME_STATUS, type StatusFrame } from './frames.js'
@@ -24,8 +25,8 @@ const CHUNK_HEAD_BYTES = 5
 
 export interface ResponseHandler {
   status: (frame: StatusFrame) => void
-  /** A whole chunk and the SHA-256 of its bytes (the caller compares it with the expected id). */
-  chunk: (index: number, bytes: Uint8Array, sha256: Uint8Array) => void
+  /** A whole chunk, in the pieces it arrived in, and the SHA-256 of its bytes (the caller compares it with the expected id). */
+  chunk: (index: number, bytes: Pieces, sha256: Uint8Array) => void
   /** The END frame: indexes the source does not hold. */
   end: (missing: number[]) => void
 }
@@ -34,7 +35,7 @@ type State =
   | { at: 'length', value: number, shift: number, bytes: number }
   | { at: 'head', length: number, head: Uint8Array, have: number }
   | { at: 'control', kind: number, body: Uint8Array, have: number }
-  | { at: 'chunk', index: number, body: Uint8Array, have: number, hash: Hash }
+  | { at: 'chunk', index: number, length: number, pieces: Uint8Array[], have: number, hash: Hash }
   | { at: 'done' }
 
 export class ResponseParser {
@@ -94,16 +95,13 @@ export class ResponseParser {
           break
         }
         case 'chunk': {
-          const n = Math.min(s.body.length - s.have, piece.length - at)
+          const n = Math.min(s.length - s.have, piece.length - at)
           const part = piece.subarray(at, at + n)
           s.hash.update(part)
-          s.body.set(part, s.have)
+          s.pieces.push(part)
           s.have += n
           at += n
-          if (s.have === s.body.length) {
-            this.state = { at: 'length', value: 0, shift: 0, bytes: 0 }
-            this.handler.chunk(s.index, s.body, new Uint8Array(s.hash.digest()))
-          }
+          if (s.have === s.length) this.finishChunk()
           break
         }
       }
@@ -125,11 +123,8 @@ export class ResponseParser {
       const index = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(1)
       if (!this.expected.has(index) || this.taken.has(index)) throw new ProtocolError(`unrequested chunk ${index}`)
       this.taken.add(index)
-      // Never exposed before it is fully overwritten: the parser hands it on only when complete.
-      const body = Buffer.allocUnsafeSlow(length - CHUNK_HEAD_BYTES)
-      const bytes = new Uint8Array(body.buffer, body.byteOffset, body.byteLength)
-      this.state = { at: 'chunk', index, body: bytes, have: 0, hash: createHash('sha256') }
-      if (bytes.length === 0) this.finishEmptyChunk()
+      this.state = { at: 'chunk', index, length: length - CHUNK_HEAD_BYTES, pieces: [], have: 0, hash: createHash('sha256') }
+      if (length === CHUNK_HEAD_BYTES) this.finishChunk()
       return
     }
     if (kind !== FRAME_STATUS && kind !== FRAME_END) throw new ProtocolError('unexpected frame')
@@ -141,11 +136,11 @@ export class ResponseParser {
     if (head.length === length) this.endControl(kind, body)
   }
 
-  private finishEmptyChunk (): void {
+  private finishChunk (): void {
     const s = this.state
     if (s.at !== 'chunk') return
     this.state = { at: 'length', value: 0, shift: 0, bytes: 0 }
-    this.handler.chunk(s.index, s.body, new Uint8Array(s.hash.digest()))
+    this.handler.chunk(s.index, s.pieces, new Uint8Array(s.hash.digest()))
   }
 
   private endControl (kind: number, frame: Uint8Array): void {

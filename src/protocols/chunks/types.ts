@@ -1,5 +1,6 @@
 /** Interfaces of the chunk protocol towards the rest of the node. */
 import type { PeerId } from '@libp2p/interface'
+import type { Pieces } from '../../codec/pieces.js'
 
 /** Where a node keeps the encrypted chunks it can serve (master copies and replicas). */
 export interface ChunkStore {
@@ -40,8 +41,12 @@ export type ChunkAuthorizer = (request: ChunkAccessRequest) => Promise<AccessDec
 /** Where fetched chunks go; `has` lets a restarted fetch skip what it already holds. */
 export interface ChunkSink {
   has: (index: number) => Promise<boolean>
-  /** A chunk whose bytes have been hashed and found to be the id asked for (nothing else is ever put). */
-  put: (index: number, bytes: Uint8Array) => Promise<void>
+  /**
+   * A chunk whose bytes have been hashed and found to be the id asked for
+   * (nothing else is ever put), in the pieces it arrived in (see
+   * codec/pieces.ts: views the sink may keep, never write to).
+   */
+  put: (index: number, bytes: Pieces) => Promise<void>
 }
 
 export interface ChunkRef {

@@ -107,3 +107,46 @@ describe('seal → open', () => {
     expect(sealed.chunks.map(c => hex(chunkId(c.bytes)))).toEqual(sealed.chunks.map(c => hex(c.id)))
   })
 })
+
+describe('opening chunks held in the pieces they arrived in', () => {
+  /** `bytes` cut at `cuts` (sorted, within bounds): views, no copy. */
+  const cutAt = (bytes: Uint8Array, cuts: number[]): Uint8Array[] => {
+    const bounds = [0, ...cuts.map(c => Math.min(c, bytes.length)).sort((a, b) => a - b), bytes.length]
+    return bounds.slice(1).map((end, i) => bytes.subarray(bounds[i], end))
+  }
+  const arb = payloadArb.chain(p => fc.record({
+    chunkSize: fc.constant(p.chunkSize),
+    data: fc.constant(p.data),
+    cuts: fc.array(fc.integer({ min: 0, max: p.chunkSize + TAG_BYTES }), { maxLength: 6 }),
+    flip: fc.option(fc.nat(), { nil: undefined })
+  }))
+
+  it('returns the payload however each chunk is cut (the tag too), and fails on any flipped bit', async () => {
+    await fc.assert(fc.asyncProperty(arb, async ({ chunkSize, data, cuts, flip }) => {
+      const key = generateDataKey()
+      const sealed = await seal(data, chunkSize, key)
+      const descriptor = { ...sealed.layout, chunks: sealed.refs }
+      const received = sealed.chunks.map(c => ({ index: c.index, id: c.id, bytes: cutAt(c.bytes, cuts) }))
+      expect(received.every(r => Buffer.concat(r.bytes).equals(sealed.chunks[r.index]?.bytes as Uint8Array))).toBe(true)
+      expect(await collect(openStream(received, key, descriptor))).toEqual(data)
+      if (flip === undefined) return
+      // One bit flipped in a copy of one chunk's pieces: the hash check refuses it, and so does AES-GCM when the hash is trusted.
+      const victim = received[flip % received.length] as typeof received[number]
+      const whole = new Uint8Array(Buffer.concat(victim.bytes))
+      const bit = flip % (whole.length * 8)
+      whole[bit >> 3] = (whole[bit >> 3] as number) ^ (1 << (bit & 7))
+      const tampered = received.map(r => r === victim ? { ...r, bytes: cutAt(whole, cuts) } : r)
+      await expect(collect(openStream(tampered, key, descriptor))).rejects.toMatchObject({ name: 'ChunkIdMismatchError' })
+      const trusted = tampered.map(r => ({ ...r, idChecked: true }))
+      await expect(collect(openStream(trusted, key, descriptor))).rejects.toMatchObject({ name: 'ChunkAuthError' })
+    }), { numRuns: 120 })
+  })
+
+  it('refuses a chunk whose pieces add up to the wrong size, before decrypting', async () => {
+    const key = generateDataKey()
+    const sealed = await seal(randomBytes(5000), 2048, key)
+    const first = sealed.chunks[0] as { index: number, id: Uint8Array, bytes: Uint8Array }
+    const short = [{ index: 0, id: first.id, bytes: [first.bytes.subarray(0, 100), first.bytes.subarray(101)], idChecked: true }]
+    await expect(collect(openStream(short, key, { ...sealed.layout, chunks: sealed.refs }))).rejects.toMatchObject({ name: 'ChunkSizeError' })
+  })
+})

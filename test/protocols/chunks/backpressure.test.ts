@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { YAMUX_MAX_STREAM_WINDOW } from '../../../src/node/libp2p.js'
 import { allow, chunkNode, memoryStore, payload, type ChunkNode } from '../chunk-fixtures.js'
+import { joined, type Pieces } from '../../../src/codec/pieces.js'
 
 const nodes: ChunkNode[] = []
 afterEach(async () => { await Promise.all(nodes.splice(0).map(async n => { await n.stop() })) })
@@ -20,11 +21,11 @@ describe('chunk fetch backpressure', () => {
     let concurrent = 0
     const sink = {
       has: async () => false,
-      put: async (i: number, bytes: Uint8Array) => {
+      put: async (i: number, bytes: Pieces) => {
         concurrent = Math.max(concurrent, ++busy)
         ahead = Math.max(ahead, server.services.chunks.stats.chunksSent - stored)
         await new Promise(resolve => setTimeout(resolve, 4))
-        expect(Buffer.compare(bytes, p.chunks[i] as Uint8Array)).toBe(0)
+        expect(Buffer.compare(joined(bytes), p.chunks[i] as Uint8Array)).toBe(0)
         stored++
         busy--
       }

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest'
 import { MAX_CHUNK_BYTES, MAX_CONTROL_BYTES } from '../../../src/protocols/chunks/constants.js'
 import { chunkHeader, encodeEnd, encodeStatus, lengthPrefix } from '../../../src/protocols/chunks/frames.js'
 import { ResponseParser } from '../../../src/protocols/chunks/response-parser.js'
+import { joined } from '../../../src/codec/pieces.js'
 
 function framed (...parts: Uint8Array[]): Uint8Array {
   const body = Buffer.concat(parts)
@@ -16,7 +17,7 @@ function parser (indexes: number[]): { p: ResponseParser, seen: Seen } {
   const seen: Seen = { status: [], chunks: [], end: [] }
   const p = new ResponseParser(new Map(indexes.map(i => [i, true])), {
     status: s => seen.status.push(s.status),
-    chunk: (i, bytes, sha) => seen.chunks.push([i, Buffer.from(bytes).toString('hex'), Buffer.from(sha).toString('hex')]),
+    chunk: (i, bytes, sha) => seen.chunks.push([i, Buffer.from(joined(bytes)).toString('hex'), Buffer.from(sha).toString('hex')]),
     end: m => seen.end.push(m)
   })
   return { p, seen }
@@ -41,6 +42,20 @@ describe('chunk response parser', () => {
       expect(seen.end).toEqual([[9]])
       expect(p.ended).toBe(true)
     }), { numRuns: 60 })
+  })
+
+  it('hands each chunk over as views of the data pushed, never a copy', () => {
+    const body = randomBytes(5000)
+    const wire = Buffer.concat([framed(encodeStatus({ status: 'OK' })), framed(chunkHeader(0), body), framed(encodeEnd([]))])
+    const got: Array<readonly Uint8Array[]> = []
+    const p = new ResponseParser(new Map([[0, true]]), { status: () => {}, chunk: (_i, bytes) => { got.push(bytes) }, end: () => {} })
+    // Pushed in three reads, the chunk cut twice.
+    const reads = [wire.subarray(0, 40), wire.subarray(40, 3000), wire.subarray(3000)]
+    for (const r of reads) p.push(r)
+    const pieces = got[0] ?? []
+    expect(Buffer.concat(pieces)).toEqual(body)
+    expect(pieces).toHaveLength(3)
+    expect(pieces.every(piece => piece.buffer === wire.buffer)).toBe(true)
   })
 
   it('refuses, before allocating, lengths beyond the limits', () => {
