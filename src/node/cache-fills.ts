@@ -7,12 +7,21 @@
  * and the next preparation fetches it again. Instances received by C-STORE
  * are the hospital's own masters: never counted, never removed.
  *
- * The order of use is kept in memory; after a restart the fills already on
- * disk count as least recently used, in the registry's order.
+ * The order of use survives a restart: each use writes the series' time of
+ * use (an unsynced put, one per preparation: only an ordering hint, so a
+ * crash at worst forgets the last few). At start-up the fills on disk are
+ * ordered by it, those never recorded first.
  */
 import type { Logger } from '@libp2p/interface'
 import type { StandaloneEdge } from '../dicom/standalone.js'
 import type { Registry } from '../registry/index.js'
+
+/** Where the time of each series' last use is kept (ms since the epoch, by LFN). */
+export interface UseTimes {
+  get: (lfn: string) => Promise<number | undefined>
+  put: (lfn: string, at: number) => Promise<void>
+  del: (lfn: string) => Promise<void>
+}
 
 export interface CacheFillsInit {
   registry: Registry
@@ -20,6 +29,9 @@ export interface CacheFillsInit {
   remove: (file: string) => Promise<void>
   maxBytes: number
   log: Logger
+  /** Persists the order of use across restarts (without: kept in memory only). */
+  useTimes?: UseTimes
+  now?: () => number
 }
 
 export interface CacheFillStats {
@@ -42,11 +54,17 @@ export class CacheFills {
 
   constructor (private readonly init: CacheFillsInit) {}
 
-  /** Counts the fills already on disk, then enforces the budget. */
+  /** Counts the fills already on disk, least recently used first, then enforces the budget. */
   async open (): Promise<void> {
+    const fills: Array<{ lfn: string, bytes: number, at: number }> = []
     for (const s of await this.init.registry.list()) {
-      if (s.origin === 'pacs' && s.bytes > 0) this.account(s.lfn, s.bytes)
+      if (s.origin !== 'pacs' || s.bytes <= 0) continue
+      const at = await this.init.useTimes?.get(s.lfn).catch(() => undefined)
+      fills.push({ lfn: s.lfn, bytes: s.bytes, at: at ?? -1 })
     }
+    // Stable: series never recorded keep the registry's order, ahead of the rest.
+    fills.sort((x, y) => x.at - y.at)
+    for (const f of fills) this.account(f.lfn, f.bytes)
     await this.enforce()
   }
 
@@ -78,6 +96,7 @@ export class CacheFills {
     const s = await this.init.registry.get(lfn)
     if (s?.origin !== 'pacs') return
     this.account(lfn, s.bytes)
+    this.init.useTimes?.put(lfn, (this.init.now ?? Date.now)()).catch(() => {})
     this.enforce().catch((err: unknown) => { this.init.log.error('keeping the PACS slices within budget failed: %s', (err as Error).name) })
   }
 
@@ -137,14 +156,28 @@ export class CacheFills {
         return
       }
       this.evicted++
+      this.init.useTimes?.del(victim).catch(() => {})
       this.init.log('slices of %s removed to stay within %d bytes', victim, this.init.maxBytes)
     }
   }
 }
 
+/** Times of use in a LevelDB sublevel (decimal strings). */
+export function levelUseTimes (db: { get: (k: string) => Promise<string | undefined>, put: (k: string, v: string) => Promise<void>, del: (k: string) => Promise<void> }): UseTimes {
+  return {
+    get: async (lfn) => {
+      const v = await db.get(lfn)
+      const at = v === undefined ? NaN : Number(v)
+      return Number.isFinite(at) ? at : undefined
+    },
+    put: async (lfn, at) => { await db.put(lfn, String(at)) },
+    del: async (lfn) => { await db.del(lfn) }
+  }
+}
+
 /** The budget of the fills of a node's DICOM edge, opened (what is on disk counted and brought within it). */
-export async function openCacheFills (edge: StandaloneEdge, maxBytes: number, log: Logger): Promise<CacheFills> {
-  const fills = new CacheFills({ registry: edge.registry, remove: async (file) => { await edge.store.remove(file) }, maxBytes, log })
+export async function openCacheFills (edge: StandaloneEdge, maxBytes: number, log: Logger, useTimes?: UseTimes): Promise<CacheFills> {
+  const fills = new CacheFills({ registry: edge.registry, remove: async (file) => { await edge.store.remove(file) }, maxBytes, log, ...(useTimes === undefined ? {} : { useTimes }) })
   await fills.open()
   return fills
 }

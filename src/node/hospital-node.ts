@@ -23,7 +23,7 @@ import { servingData, startNetwork } from './network.js'
 import { nodeStatus, startNodeControl } from './node-control.js'
 import { DataPlane } from './data-plane.js'
 import { registryCatalog, registrySlices } from './dicom-edge.js'
-import { openCacheFills, type CacheFills } from './cache-fills.js'
+import { levelUseTimes, openCacheFills, type CacheFills } from './cache-fills.js'
 import { budgetLimits, DEFAULT_SLICE_BYTES } from '../cache/index.js'
 import { registryRecords } from './query-records.js'
 import { startReplication } from './replication.js'
@@ -225,7 +225,8 @@ export class HospitalNode {
     this.closers.push(async () => { await edge.close(); this._dicom = undefined })
     checkpoint()
     // Slices fetched from the PACS, within their byte budget (see cache-fills.ts).
-    const fills = await openCacheFills(edge, config.cache.slices ?? DEFAULT_SLICE_BYTES, this.logger.forComponent('dm2:slices'))
+    const fills = await openCacheFills(edge, config.cache.slices ?? DEFAULT_SLICE_BYTES, this.logger.forComponent('dm2:slices'),
+      levelUseTimes(db.sublevel<string, string>('slice-uses', { valueEncoding: 'utf8' })))
     this._fills = fills
     const slices = this.options.slices ?? registrySlices(edge, fills)
 

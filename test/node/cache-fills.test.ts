@@ -117,3 +117,63 @@ describe('the byte budget of slices fetched from the PACS', () => {
     expect(fills.stats()).toMatchObject({ bytes: 80, series: 1, evicted: 0 })
   })
 })
+
+describe('the order of use of the PACS slices, across a restart', () => {
+  it('orders the fills on disk by their last use, those never recorded first, and forgets an evicted series', async () => {
+    const series: Record<string, FakeSeries> = {
+      never: { origin: 'pacs', files: files(10) },
+      first: { origin: 'pacs', files: files(40) },
+      second: { origin: 'pacs', files: files(40) }
+    }
+    const times = new Map<string, number>()
+    const useTimes = {
+      get: async (lfn: string) => times.get(lfn),
+      put: async (lfn: string, at: number) => { times.set(lfn, at) },
+      del: async (lfn: string) => { times.delete(lfn) }
+    }
+    let clock = 1000
+    const open = async (removed: string[], maxBytes: number): Promise<CacheFills> => {
+      const fills = new CacheFills({ registry: fakeRegistry(series), remove: async f => { removed.push(f) }, maxBytes, log: prefixLogger('t').forComponent('fills'), useTimes, now: () => clock++ })
+      await fills.open()
+      return fills
+    }
+    const before: string[] = []
+    const fills = await open(before, 1000)
+    // Used in the order second, then first: in the registry's order they would be the other way round.
+    await fills.touch('second')
+    await fills.touch('first')
+    expect(before).toEqual([])
+    expect([...times.keys()].sort()).toEqual(['first', 'second'])
+
+    // A restart with a smaller budget: the series never recorded goes first, then the least recently used.
+    const after: string[] = []
+    const again = await open(after, 45)
+    expect(after).toEqual(['never/i0', 'second/i0'])
+    expect(again.stats()).toMatchObject({ bytes: 40, series: 1, evicted: 2 })
+    // An evicted series' time of use is forgotten; the one kept is still recorded.
+    await again.enforce()
+    expect([...times.keys()]).toEqual(['first'])
+  })
+
+  it('keeps the times in LevelDB, and reads an unusable one as never recorded', async () => {
+    const { Level } = await import('level')
+    const { tempDir } = await import('../helpers/tmp.js')
+    const { levelUseTimes } = await import('../../src/node/cache-fills.js')
+    const dir = await tempDir()
+    const db = new Level<string, string>(dir.path, { valueEncoding: 'utf8' })
+    try {
+      const sub = db.sublevel<string, string>('slice-uses', { valueEncoding: 'utf8' })
+      const t = levelUseTimes(sub)
+      await t.put('lfn-a', 1234)
+      expect(await t.get('lfn-a')).toBe(1234)
+      expect(await t.get('lfn-b')).toBeUndefined()
+      await sub.put('lfn-c', 'garbage')
+      expect(await t.get('lfn-c')).toBeUndefined()
+      await t.del('lfn-a')
+      expect(await t.get('lfn-a')).toBeUndefined()
+    } finally {
+      await db.close()
+      await dir.remove()
+    }
+  })
+})
