@@ -16,6 +16,7 @@ import { BundleReader } from '../imaging/dicom-bundle.js'
 import { openStream, type Manifest, type ReceivedChunk } from '../privacy/payload/index.js'
 import type { ChunkSink } from '../protocols/chunks/index.js'
 import type { Pieces, SomeBytes } from '../codec/pieces.js'
+import { writeFilePieces } from '../codec/write-pieces.js'
 
 /** Where the sealed chunks of one download are kept until decrypted. */
 export interface Downloads extends ChunkSink {
@@ -62,7 +63,7 @@ export async function fileDownloads (dir: string): Promise<Downloads> {
     has: async (i) => await stat(path(i)).then(() => true, () => false),
     put: async (i, bytes) => {
       const tmp = `${path(i)}.part`
-      await writeFile(tmp, bytes, { mode: 0o600 })
+      await writeFilePieces(tmp, bytes)
       await rename(tmp, path(i))
     },
     read: async (i) => new Uint8Array(await readFile(path(i))),

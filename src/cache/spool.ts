@@ -9,6 +9,8 @@ import { join } from 'node:path'
 import { CacheInputError } from './errors.js'
 import type { EntryKind } from './records.js'
 import type { ByteSource, DirectoryFile, FileSource } from './types.js'
+import { byteLengthOf, joined } from '../codec/pieces.js'
+import { writePiecesTo } from '../codec/write-pieces.js'
 
 /** The source went over the limit; the caller turns it into its typed error. */
 export class OverLimit extends Error {}
@@ -92,6 +94,14 @@ export async function spool (source: ByteSource, tmpPath: string, limit: number,
     return await streamToFile([source], tmpPath, limit, signal, [])
   }
   if (isFileSource(source)) return await fileIn(source, tmpPath, limit)
+  // Bytes in memory, in pieces (a chunk as it arrived): one gathered write.
+  if (Array.isArray(source) && source.every(p => p instanceof Uint8Array)) {
+    const pieces = source as Uint8Array[]
+    const size = byteLengthOf(pieces)
+    if (size > limit) throw new OverLimit()
+    if (size <= inlineThreshold) return { kind: 'inline', data: joined(pieces) }
+    return await piecesToFile(pieces, tmpPath)
+  }
   if (typeof source !== 'object' || source === null || (!(Symbol.asyncIterator in source) && !(Symbol.iterator in source))) {
     throw new CacheInputError('source', 'not bytes, an iterable of bytes or a file')
   }
@@ -177,6 +187,22 @@ async function streamToFile (
       signal?.throwIfAborted()
       await write(checkChunk(chunk))
     }
+    await handle.sync()
+  } catch (err) {
+    await handle.close().catch(() => {})
+    await rm(tmpPath, { force: true })
+    throw err
+  }
+  await handle.close()
+  return { kind: 'file', size, finalize: nothing, undo: removeAt }
+}
+
+/** Bytes in memory to a new file at `tmpPath`, in one gathered write, then fsynced. */
+async function piecesToFile (pieces: Uint8Array[], tmpPath: string): Promise<Spooled> {
+  const handle = await open(tmpPath, 'wx', 0o600)
+  let size: number
+  try {
+    size = await writePiecesTo(handle, pieces)
     await handle.sync()
   } catch (err) {
     await handle.close().catch(() => {})

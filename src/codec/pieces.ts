@@ -1,12 +1,14 @@
 /**
  * Bytes kept as the pieces they arrived in. A chunk received over the chunk
  * protocol is the list of the muxer's buffers that carried it: hashed piece
- * by piece as it arrives, then decrypted piece by piece and written with one
+ * by piece as it arrives, stored (a replica, a download, a copy) with one
  * gathered write, and joined into one buffer only by a consumer that needs
- * one. Joining every chunk cost a copy of each byte received and, above all,
- * garbage collection: V8 collects after every few tens of MB of new buffers
- * (measured in bench/transfer: the requester's CPU fell from about 870 to
- * 740 ms per 256 MiB without the join).
+ * one: the decryption, which then makes one call and one output buffer per
+ * chunk (per piece, the decryption and the output's writes cost more than
+ * the join). Joining every chunk on arrival cost a copy of each byte
+ * received and, above all, garbage collection: V8 collects after every few
+ * tens of MB of new buffers (measured in bench/transfer: the requester's
+ * CPU fell from about 870 to 740 ms per 256 MiB without the join).
  *
  * The pieces are views of buffers nothing else writes to (each noise message
  * is decrypted into a buffer of its own); a holder must not write to them
@@ -41,31 +43,4 @@ export function joined (bytes: SomeBytes): Uint8Array {
     at += p.byteLength
   }
   return out
-}
-
-/**
- * Splits `bytes` `n` bytes before its end: the pieces before (views, no
- * copy) and the last `n` bytes (copied into one buffer; meant for a short
- * trailer such as an authentication tag). Throws RangeError if shorter than `n`.
- */
-export function splitTail (bytes: SomeBytes, n: number): { head: Pieces, tail: Uint8Array } {
-  const pieces = piecesOf(bytes)
-  const total = byteLengthOf(pieces)
-  if (!Number.isSafeInteger(n) || n < 0 || n > total) throw new RangeError(`cannot take ${n} bytes from the end of ${total}`)
-  const cut = total - n
-  const head: Uint8Array[] = []
-  const tail = new Uint8Array(n)
-  let at = 0
-  for (const p of pieces) {
-    const end = at + p.byteLength
-    if (end <= cut) {
-      if (p.byteLength > 0) head.push(p)
-    } else {
-      const inHead = Math.max(0, cut - at)
-      if (inHead > 0) head.push(p.subarray(0, inHead))
-      tail.set(p.subarray(inHead), at + inHead - cut)
-    }
-    at = end
-  }
-  return { head, tail }
 }

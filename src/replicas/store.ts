@@ -15,6 +15,7 @@ import type { ChunkSink, ChunkStore } from '../protocols/chunks/types.js'
 import { decodeCanonical, encodeCanonical, isMap } from '../sac/cbor.js'
 import { MANIFEST_FILE, STAGING_DIR } from './constants.js'
 import { ReplicaStoreError } from './errors.js'
+import { writeFilePieces } from '../codec/write-pieces.js'
 
 export type ReplicaDbOp = { type: 'put', key: string, value: Uint8Array } | { type: 'del', key: string }
 
@@ -98,7 +99,7 @@ export class ReplicaStore implements ChunkStore {
       has: async (index) => await stat(join(staging, String(index))).then(() => true, () => false),
       put: async (index, bytes) => {
         const tmp = join(staging, `${index}.tmp`)
-        await writeFile(tmp, bytes)
+        await writeFilePieces(tmp, bytes)
         await rename(tmp, join(staging, String(index)))
       }
     }

@@ -24,7 +24,7 @@ import { ChunkAuthError, ChunkSizeError, PayloadParameterError } from './errors.
 import { checkLayout, chunkCount, plainChunkSize, sealedChunkSize } from './layout.js'
 import type { PayloadLayout } from './layout.js'
 import { concatBytes, utf8 } from './bytes.js'
-import { byteLengthOf, piecesOf, splitTail, type SomeBytes } from '../../codec/pieces.js'
+import { piecesOf, type SomeBytes } from '../../codec/pieces.js'
 
 /** A fresh random 32-byte data key, one per LFN. */
 export function generateDataKey (): Uint8Array {
@@ -164,34 +164,5 @@ export class ChunkCipher {
       throw new ChunkAuthError(index)
     }
     return view(plain)
-  }
-
-  /**
-   * Opens chunk `index` held in pieces (as it arrived: see codec/pieces.ts)
-   * into plaintext pieces, without joining them first. Throws ChunkSizeError
-   * or ChunkAuthError; returns the plaintext only once authenticated.
-   */
-  openPieces (index: number, sealed: SomeBytes): Uint8Array[] {
-    if (sealed instanceof Uint8Array) return [this.open(index, sealed)]
-    this.#prepare(index)
-    const expected = sealedChunkSize(this.layout, index)
-    const length = byteLengthOf(sealed)
-    if (length !== expected) throw new ChunkSizeError(index, expected, length)
-    const { head, tail } = splitTail(sealed, TAG_BYTES)
-    const decipher = createDecipheriv('aes-256-gcm', this.#key, this.#nonce, { authTagLength: TAG_BYTES })
-    decipher.setAAD(this.#aad)
-    decipher.setAuthTag(tail)
-    const plain: Uint8Array[] = []
-    for (const piece of head) {
-      const out = decipher.update(piece)
-      if (out.length > 0) plain.push(view(out))
-    }
-    try {
-      decipher.final()
-    } catch {
-      for (const p of plain) p.fill(0)
-      throw new ChunkAuthError(index)
-    }
-    return plain
   }
 }

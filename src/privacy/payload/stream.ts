@@ -15,7 +15,7 @@ import type { ChunkSealing } from './cipher.js'
 import { checkLayout, newLayout } from './layout.js'
 import type { LayoutOptions, PayloadLayout } from './layout.js'
 import { equalBytes } from './bytes.js'
-import { byteLengthOf, type SomeBytes } from '../../codec/pieces.js'
+import { joined, type SomeBytes } from '../../codec/pieces.js'
 
 /** One sealed chunk: its position, its id (SHA-256 of `bytes`) and ciphertext ‖ tag. */
 export interface SealedChunk {
@@ -222,10 +222,12 @@ async function * openChunks (source: Source<ReceivedChunk>, cipher: ChunkCipher,
     const listed = descriptor.chunks?.[index]
     if (listed !== undefined && !equalBytes(listed.id, chunk.id)) throw new ChunkIdMismatchError(index, 'is not the chunk the manifest lists')
     if (chunk.idChecked !== true && !equalBytes(chunkId(chunk.bytes), chunk.id)) throw new ChunkIdMismatchError(index)
-    const plain = cipher.openPieces(index, chunk.bytes)
-    bytes += byteLengthOf(plain)
+    // Decrypted in one call into one buffer: a chunk held in pieces is joined first (one copy), which
+    // costs less than a decryption and an output write per piece (a 1 MiB chunk arrives in 16-64).
+    const plain = cipher.open(index, joined(chunk.bytes))
+    bytes += plain.length
     options.onProgress?.({ chunks: next, totalChunks: total, bytes, totalBytes: descriptor.totalSize })
-    yield * plain
+    yield plain
   }
   if (next < total) throw new TruncatedPayloadError(total, next)
 }
