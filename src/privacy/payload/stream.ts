@@ -34,7 +34,8 @@ export interface SealedChunk {
 
 /**
  * A sealed chunk to open: its bytes in one buffer, or in the pieces it
- * arrived in over the network (see codec/pieces.ts), opened without joining them.
+ * arrived in over the network (see codec/pieces.ts), hashed piece by piece
+ * and joined only to be decrypted.
  */
 export interface ReceivedChunk extends Omit<SealedChunk, 'bytes'> {
   bytes: SomeBytes
