@@ -5,11 +5,12 @@
  */
 import { constants as fsConstants } from 'node:fs'
 import { chmod, copyFile, lstat, mkdir, open, rename, rm, unlink } from 'node:fs/promises'
+import type { FileHandle } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CacheInputError } from './errors.js'
 import type { EntryKind } from './records.js'
 import type { ByteSource, DirectoryFile, FileSource } from './types.js'
-import { byteLengthOf, joined } from '../codec/pieces.js'
+import { byteLengthOf, joined, type SomeBytes } from '../codec/pieces.js'
 import { writePiecesTo } from '../codec/write-pieces.js'
 
 /** The source went over the limit; the caller turns it into its typed error. */
@@ -88,19 +89,14 @@ const removeAt = async (at: string): Promise<void> => { await rm(at, { force: tr
  */
 export async function spool (source: ByteSource, tmpPath: string, limit: number, inlineThreshold: number, signal?: AbortSignal): Promise<Spooled> {
   signal?.throwIfAborted()
-  if (source instanceof Uint8Array) {
-    if (source.byteLength > limit) throw new OverLimit()
-    if (source.byteLength <= inlineThreshold) return { kind: 'inline', data: source }
-    return await streamToFile([source], tmpPath, limit, signal, [])
-  }
   if (isFileSource(source)) return await fileIn(source, tmpPath, limit)
-  // Bytes in memory, in pieces (a chunk as it arrived): one gathered write.
-  if (Array.isArray(source) && source.every(p => p instanceof Uint8Array)) {
-    const pieces = source as Uint8Array[]
-    const size = byteLengthOf(pieces)
+  // Bytes in memory, in one buffer or in pieces (a chunk as it arrived): one gathered write.
+  if (source instanceof Uint8Array || (Array.isArray(source) && source.every(p => p instanceof Uint8Array))) {
+    const bytes = source as SomeBytes
+    const size = byteLengthOf(bytes)
     if (size > limit) throw new OverLimit()
-    if (size <= inlineThreshold) return { kind: 'inline', data: joined(pieces) }
-    return await piecesToFile(pieces, tmpPath)
+    if (size <= inlineThreshold) return { kind: 'inline', data: joined(bytes) }
+    return await newFile(tmpPath, async (handle) => await writePiecesTo(handle, bytes))
   }
   if (typeof source !== 'object' || source === null || (!(Symbol.asyncIterator in source) && !(Symbol.iterator in source))) {
     throw new CacheInputError('source', 'not bytes, an iterable of bytes or a file')
@@ -125,7 +121,7 @@ export async function spool (source: ByteSource, tmpPath: string, limit: number,
     }
   }
   if (headBytes > inlineThreshold) return await streamToFile([], tmpPath, limit, signal, head)
-  return { kind: 'inline', data: concat(head, headBytes) }
+  return { kind: 'inline', data: joined(head) }
 }
 
 /** Makes a rename or unlink in `directory` durable (POSIX: the entry lives in the directory's own data). */
@@ -152,15 +148,20 @@ function toAsyncIterator (source: AsyncIterable<Uint8Array> | Iterable<Uint8Arra
   }
 }
 
-function concat (chunks: readonly Uint8Array[], total: number): Uint8Array {
-  if (chunks.length === 1 && chunks[0] !== undefined) return chunks[0]
-  const out = new Uint8Array(total)
-  let at = 0
-  for (const chunk of chunks) {
-    out.set(chunk, at)
-    at += chunk.byteLength
+/** A new file at `tmpPath` (exclusive, 0600) that `write` fills (returning its size), then fsynced; removed if anything fails. */
+async function newFile (tmpPath: string, write: (handle: FileHandle) => Promise<number>): Promise<Spooled> {
+  const handle = await open(tmpPath, 'wx', 0o600)
+  let size: number
+  try {
+    size = await write(handle)
+    await handle.sync()
+  } catch (err) {
+    await handle.close().catch(() => {})
+    await rm(tmpPath, { force: true })
+    throw err
   }
-  return out
+  await handle.close()
+  return { kind: 'file', size, finalize: nothing, undo: removeAt }
 }
 
 async function streamToFile (
@@ -170,9 +171,8 @@ async function streamToFile (
   signal: AbortSignal | undefined,
   head: readonly Uint8Array[]
 ): Promise<Spooled> {
-  const handle = await open(tmpPath, 'wx', 0o600)
-  let size = 0
-  try {
+  return await newFile(tmpPath, async (handle) => {
+    let size = 0
     const write = async (chunk: Uint8Array): Promise<void> => {
       size += chunk.byteLength
       if (size > limit) throw new OverLimit()
@@ -187,30 +187,8 @@ async function streamToFile (
       signal?.throwIfAborted()
       await write(checkChunk(chunk))
     }
-    await handle.sync()
-  } catch (err) {
-    await handle.close().catch(() => {})
-    await rm(tmpPath, { force: true })
-    throw err
-  }
-  await handle.close()
-  return { kind: 'file', size, finalize: nothing, undo: removeAt }
-}
-
-/** Bytes in memory to a new file at `tmpPath`, in one gathered write, then fsynced. */
-async function piecesToFile (pieces: Uint8Array[], tmpPath: string): Promise<Spooled> {
-  const handle = await open(tmpPath, 'wx', 0o600)
-  let size: number
-  try {
-    size = await writePiecesTo(handle, pieces)
-    await handle.sync()
-  } catch (err) {
-    await handle.close().catch(() => {})
-    await rm(tmpPath, { force: true })
-    throw err
-  }
-  await handle.close()
-  return { kind: 'file', size, finalize: nothing, undo: removeAt }
+    return size
+  })
 }
 
 /** Moves or copies a regular file to `tmpPath`, then fsyncs it (its writer may not have). */

@@ -3,15 +3,15 @@
  * LevelDB (inside the 0700 data directory, synced writes). A data key never
  * leaves the site except wrapped to an authorized requester (key release).
  */
-import { createHash } from 'node:crypto'
 import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
+import { sha256Hex } from './compensations.js'
 
 /**
  * The name of a data key in a rollback journal: its SHA-256 in hex. The
  * key is 32 random bytes, so its hash tells nothing about it.
  */
 export function keyIdOf (dataKey: Uint8Array): string {
-  return createHash('sha256').update(dataKey).digest('hex')
+  return sha256Hex(dataKey)
 }
 
 export interface KeyStoreDb {

@@ -18,7 +18,8 @@ import type { Registry } from '../registry/index.js'
 
 /** Where the time of each series' last use is kept (ms since the epoch, by LFN). */
 export interface UseTimes {
-  get: (lfn: string) => Promise<number | undefined>
+  /** Every recorded time, read once at start-up. */
+  all: () => Promise<Map<string, number>>
   put: (lfn: string, at: number) => Promise<void>
   del: (lfn: string) => Promise<void>
 }
@@ -56,11 +57,10 @@ export class CacheFills {
 
   /** Counts the fills already on disk, least recently used first, then enforces the budget. */
   async open (): Promise<void> {
+    const times = await this.init.useTimes?.all().catch(() => undefined)
     const fills: Array<{ lfn: string, bytes: number, at: number }> = []
     for (const s of await this.init.registry.list()) {
-      if (s.origin !== 'pacs' || s.bytes <= 0) continue
-      const at = await this.init.useTimes?.get(s.lfn).catch(() => undefined)
-      fills.push({ lfn: s.lfn, bytes: s.bytes, at: at ?? -1 })
+      if (s.origin === 'pacs' && s.bytes > 0) fills.push({ lfn: s.lfn, bytes: s.bytes, at: times?.get(s.lfn) ?? -1 })
     }
     // Stable: series never recorded keep the registry's order, ahead of the rest.
     fills.sort((x, y) => x.at - y.at)
@@ -163,12 +163,15 @@ export class CacheFills {
 }
 
 /** Times of use in a LevelDB sublevel (decimal strings). */
-export function levelUseTimes (db: { get: (k: string) => Promise<string | undefined>, put: (k: string, v: string) => Promise<void>, del: (k: string) => Promise<void> }): UseTimes {
+export function levelUseTimes (db: { iterator: () => { all: () => Promise<Array<[string, string]>> }, put: (k: string, v: string) => Promise<void>, del: (k: string) => Promise<void> }): UseTimes {
   return {
-    get: async (lfn) => {
-      const v = await db.get(lfn)
-      const at = v === undefined ? NaN : Number(v)
-      return Number.isFinite(at) ? at : undefined
+    all: async () => {
+      const times = new Map<string, number>()
+      for (const [lfn, v] of await db.iterator().all()) {
+        const at = Number(v)
+        if (Number.isFinite(at)) times.set(lfn, at)
+      }
+      return times
     },
     put: async (lfn, at) => { await db.put(lfn, String(at)) },
     del: async (lfn) => { await db.del(lfn) }
