@@ -11,7 +11,14 @@
  * After a crash, recovery undoes the copies of unfinished callers: joined
  * requests suit effects that are safe to undo even when another caller kept
  * them (a temporary file already consumed, a cache entry).
+ *
+ * One execution per key at a time, its rollback or hand-over included: a
+ * caller arriving while an execution is being undone (every caller left) or
+ * settled waits for it to finish, then starts or joins a fresh one, so it is
+ * neither failed with another caller's abort nor run beside an undo of the
+ * same effects.
  */
+import { raceSignal } from 'race-signal'
 import { JOURNAL_VERSION } from './constants.js'
 import { SharedUndo, UndoLog } from './undo-log.js'
 import { newTxId, type UndoRecord } from './journal.js'
@@ -36,8 +43,11 @@ interface Waiter {
 interface Shared {
   controller: AbortController
   waiters: Set<Waiter>
-  /** Once set, callers can no longer leave: the result is being handed over. */
+  /** Once set, callers can no longer leave or join: the result is being handed over or undone. */
   settling: boolean
+  /** Resolves once the execution has finished, its hand-over or rollback included. */
+  finished: Promise<void>
+  finish: () => void
 }
 
 export type JoinedRun<T> = (owner: StepOwner, scope: Scope) => Promise<T>
@@ -63,15 +73,24 @@ export class Joiner {
   }
 
   async join<T>(key: string, name: string, caller: JoinCaller, run: JoinedRun<T>): Promise<T> {
-    caller.signal.throwIfAborted()
     let shared = this.inFlight.get(key)
+    while (shared !== undefined && (shared.settling || shared.controller.signal.aborted)) {
+      await raceSignal(shared.finished, caller.signal)
+      shared = this.inFlight.get(key)
+    }
+    caller.signal.throwIfAborted()
     if (shared === undefined) {
-      shared = { controller: new AbortController(), waiters: new Set(), settling: false }
+      let finish!: () => void
+      const finished = new Promise<void>((resolve) => { finish = resolve })
+      shared = { controller: new AbortController(), waiters: new Set(), settling: false, finished, finish }
       this.inFlight.set(key, shared)
       const started = shared
       // Started after this caller is registered below (the promise executor runs synchronously).
       queueMicrotask(() => {
-        const execution = this.execute(key, name, started, run).catch(() => {})
+        const execution = this.execute(name, started, run).catch(() => {}).finally(() => {
+          this.inFlight.delete(key)
+          started.finish()
+        })
         this.executions.add(execution)
         execution.finally(() => { this.executions.delete(execution) }).catch(() => {})
       })
@@ -98,7 +117,7 @@ export class Joiner {
     })
   }
 
-  private async execute<T>(key: string, name: string, shared: Shared, run: JoinedRun<T>): Promise<void> {
+  private async execute<T>(name: string, shared: Shared, run: JoinedRun<T>): Promise<void> {
     const runtime = this.runtime()
     const { clock, journal, registry, log, active } = runtime
     const header = { v: JOURNAL_VERSION, id: newTxId(clock.now()), name: `join:${name}`, startedAt: clock.now() }
@@ -124,7 +143,6 @@ export class Joiner {
       await scope.settle()
     }
     shared.settling = true
-    this.inFlight.delete(key)
     const holders = [...shared.waiters]
     for (const w of holders) w.detach()
     try {

@@ -1,8 +1,17 @@
 import { rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { raceSignal } from 'race-signal'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { TransactionError, type Compensation, type RequestContext, type TxProgressEvent } from '../../src/tx/index.js'
 import { exists, gate, openHarness, sleep, type Harness } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
+
+interface Counter {
+  executions: number
+  signal?: AbortSignal
+  /** Executions that have written their file and now wait to be released. */
+  waiting: number
+}
 
 describe('tx engine: joining identical in-flight requests', () => {
   let h: Harness
@@ -19,21 +28,33 @@ describe('tx engine: joining identical in-flight requests', () => {
   })
   afterEach(async () => { await h.close() })
 
-  /** A fake PACS fetch of one series: writes a file (compensated), waits for `release`. */
-  function pacsFetch (release: Promise<void>, counter: { executions: number, signal?: AbortSignal }) {
+  /**
+   * A fake PACS fetch of one series: writes a file (compensated), then waits
+   * for `release` or its abort (already aborted counts: a loaded machine may
+   * take longer to write than the callers take to leave).
+   */
+  function pacsFetch (release: Promise<void>, counter: Counter, undo: Compensation<{ path: string }> = removeFile) {
     return async (r: RequestContext) => {
       counter.executions++
       counter.signal = r.signal
       const path = join(h.dir, 'series.tmp')
-      await r.compensate(removeFile, { path })
+      await r.compensate(undo, { path })
       await writeFile(path, 'slices')
       r.progress({ done: 1, total: 2, bytes: 6 })
-      await Promise.race([release, new Promise((_resolve, reject) => {
-        r.signal.addEventListener('abort', () => { reject(r.signal.reason) }, { once: true })
-      })])
+      counter.waiting++
+      try {
+        await raceSignal(release, r.signal)
+      } finally {
+        counter.waiting--
+      }
       r.progress({ done: 2, total: 2, bytes: 12 })
       return path
     }
+  }
+
+  /** Until the execution waits for its release and `callers` callers are registered with it. */
+  async function allWaiting (counter: Counter, callers: number, joinedBefore = 0): Promise<void> {
+    await waitFor(() => counter.waiting === 1 && h.engine.stats().joined === joinedBefore + callers - 1, 20_000, 'the callers to join')
   }
 
   function caller (name: string, fetch: ReturnType<typeof pacsFetch>,
@@ -50,11 +71,11 @@ describe('tx engine: joining identical in-flight requests', () => {
 
   it('ten callers, one execution: everyone gets the result and the progress', async () => {
     const release = gate()
-    const counter = { executions: 0 }
+    const counter: Counter = { executions: 0, waiting: 0 }
     const fetch = pacsFetch(release.promise, counter)
     const events: TxProgressEvent[][] = Array.from({ length: 10 }, () => [])
     const runs = events.map(async (ev, i) => await caller(`get${i}`, fetch, { events: ev }))
-    await sleep(20)
+    await allWaiting(counter, 10)
     release.open()
     const results = await Promise.all(runs)
     expect(new Set(results)).toEqual(new Set([join(h.dir, 'series.tmp')]))
@@ -74,11 +95,11 @@ describe('tx engine: joining identical in-flight requests', () => {
 
   it('a caller that aborts leaves; the others are unaffected', async () => {
     const release = gate()
-    const counter: { executions: number, signal?: AbortSignal } = { executions: 0 }
+    const counter: Counter = { executions: 0, waiting: 0 }
     const fetch = pacsFetch(release.promise, counter)
     const quitter = new AbortController()
     const runs = [caller('a', fetch), caller('b', fetch, { signal: quitter.signal }), caller('c', fetch)]
-    await sleep(20)
+    await allWaiting(counter, 3)
     quitter.abort()
     const quit = await runs[1]?.catch((e: unknown) => e) as TransactionError
     expect(quit.name).toBe('AbortError')
@@ -92,15 +113,16 @@ describe('tx engine: joining identical in-flight requests', () => {
   })
 
   it('the execution is aborted and undone only when every caller has aborted', async () => {
-    const counter: { executions: number, signal?: AbortSignal } = { executions: 0 }
+    const counter: Counter = { executions: 0, waiting: 0 }
     const fetch = pacsFetch(new Promise(() => {}), counter)
     const controllers = [new AbortController(), new AbortController(), new AbortController()]
     const runs = controllers.map(async (c, i) => await caller(`c${i}`, fetch, { signal: c.signal }).catch((e: unknown) => e))
-    await sleep(20)
+    await allWaiting(counter, 3)
     controllers[0]?.abort()
     controllers[1]?.abort()
     await sleep(10)
     expect(counter.signal?.aborted).toBe(false)
+    expect(counter.waiting).toBe(1)
     controllers[2]?.abort()
     const errors = await Promise.all(runs)
     expect(errors.map((e) => (e as Error).name)).toEqual(['AbortError', 'AbortError', 'AbortError'])
@@ -110,6 +132,60 @@ describe('tx engine: joining identical in-flight requests', () => {
     expect(removals).toBe(1)
     expect(await exists(join(h.dir, 'series.tmp'))).toBe(false)
     expect(await h.journalKeys()).toEqual([])
+  })
+
+  it('a caller arriving while an abandoned execution is undone waits for the undo, then gets a fresh execution', async () => {
+    const undoing = gate()
+    let undoStarted = false
+    const heldRemove = h.engine.compensation('fs.rm.held', async ({ path }: { path: string }) => {
+      undoStarted = true
+      await undoing.promise
+      removals++
+      await rm(path, { force: true })
+    })
+    const counter: Counter = { executions: 0, waiting: 0 }
+    const quitter = new AbortController()
+    const abandoned = caller('quitter', pacsFetch(new Promise(() => {}), counter, heldRemove), { signal: quitter.signal })
+      .catch((e: unknown) => e)
+    await allWaiting(counter, 1)
+    quitter.abort()
+    expect(((await abandoned) as Error).name).toBe('AbortError')
+    await waitFor(() => undoStarted, 20_000, 'the abandoned execution to start its undo')
+    // Arrives mid-undo: neither failed with the quitter's abort nor run beside the undo.
+    const late = caller('late', pacsFetch(Promise.resolve(), counter))
+    await sleep(20)
+    expect(counter.executions).toBe(1)
+    undoing.open()
+    expect(await late).toBe(join(h.dir, 'series.tmp'))
+    expect(counter.executions).toBe(2)
+    expect(removals).toBe(1)
+    expect(await exists(join(h.dir, 'series.tmp'))).toBe(true)
+    expect(h.engine.stats().joined).toBe(0)
+  })
+
+  it('a caller whose signal fires while it waits for an undo leaves at once', async () => {
+    const undoing = gate()
+    let undoStarted = false
+    const heldRemove = h.engine.compensation('fs.rm.held', async ({ path }: { path: string }) => {
+      undoStarted = true
+      await undoing.promise
+      await rm(path, { force: true })
+    })
+    const counter: Counter = { executions: 0, waiting: 0 }
+    const quitter = new AbortController()
+    const abandoned = caller('quitter', pacsFetch(new Promise(() => {}), counter, heldRemove), { signal: quitter.signal })
+      .catch((e: unknown) => e)
+    await allWaiting(counter, 1)
+    quitter.abort()
+    await abandoned
+    await waitFor(() => undoStarted, 20_000, 'the abandoned execution to start its undo')
+    const impatient = new AbortController()
+    const late = caller('impatient', pacsFetch(Promise.resolve(), counter), { signal: impatient.signal }).catch((e: unknown) => e)
+    await sleep(20)
+    impatient.abort()
+    expect(((await late) as Error).name).toBe('AbortError')
+    expect(counter.executions).toBe(1)
+    undoing.open()
   })
 
   it('a failed execution fails every caller with a TransactionError naming the request', async () => {
@@ -134,11 +210,13 @@ describe('tx engine: joining identical in-flight requests', () => {
     let fail = (name: string): boolean => name !== 'keeper'
     const runAll = async (): Promise<unknown[]> => {
       const release = gate()
-      const fetch = pacsFetch(release.promise, { executions: 0 })
+      const counter: Counter = { executions: 0, waiting: 0 }
+      const fetch = pacsFetch(release.promise, counter)
+      const joinedBefore = h.engine.stats().joined
       const runs = ['keeper', 'x', 'y'].map(async (name) => await caller(name, fetch, {
         after: () => { if (fail(name)) throw new Error(`${name} failed after the fetch`) }
       }).catch((e: unknown) => e))
-      await sleep(15)
+      await allWaiting(counter, 3, joinedBefore)
       release.open()
       return await Promise.all(runs)
     }
