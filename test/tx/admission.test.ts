@@ -4,6 +4,7 @@ import {
   type TxProgressEvent
 } from '../../src/tx/index.js'
 import { gate, openHarness, sleep, type Harness } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 describe('tx engine: admission control', () => {
   let h: Harness | undefined
@@ -30,7 +31,7 @@ describe('tx engine: admission control', () => {
       concurrent--
       return i
     }, { onProgress: (e: TxProgressEvent) => { if (e.type === 'tx:queued') positions.push(e.position) } }))
-    await sleep(10)
+    await waitFor(() => positions.length === 3 && order.length === 2, 20_000, 'two running, three queued')
     expect(engine.stats()).toMatchObject({ running: 2, queued: 3, rejected: 0 })
     expect(positions).toEqual([1, 2, 3])
 
@@ -57,8 +58,7 @@ describe('tx engine: admission control', () => {
     let ran = false
     const queued = engine.run('queued', async () => { ran = true }, { signal: controller.signal })
     const third = engine.run('third', async () => 'third')
-    await sleep(5)
-    expect(engine.stats().queued).toBe(2)
+    await waitFor(() => engine.stats().queued === 2, 20_000, 'two queued')
     controller.abort()
     const err = await queued.catch((e: unknown) => e) as TransactionAbortError
     expect(err).toBeInstanceOf(TransactionAbortError)
@@ -85,15 +85,17 @@ describe('tx engine: admission control', () => {
     const engine = h.engine
     const undone: string[] = []
     const mark = engine.compensation<string>('test.mark', (label) => { undone.push(label) })
+    let working = false
     const running = engine.run('running', async (q) => {
       await q.tool('work', async (s) => {
         await s.compensate(mark, 'running')
+        working = true
         await sleep(10_000, s.signal)
       })
     })
     const queued = engine.run('queued', async () => {})
     const outcomes = Promise.allSettled([running, queued])
-    await sleep(10)
+    await waitFor(() => working && engine.stats().queued === 1, 20_000, 'one running, one queued')
     await engine.close()
     const [a, b] = await outcomes
     expect(a.status === 'rejected' && (a.reason as Error).name).toBe('AbortError')

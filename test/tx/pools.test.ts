@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { DEFAULT_POOL_CONCURRENCY, type QueryContext } from '../../src/tx/index.js'
 import { ConcurrencyMeter, gate, openHarness, sleep, type Harness } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 /** A task of `count` requests to `service`, each held `ms` while the meter counts it. */
 function fetchAll (q: QueryContext, service: string, count: number, meter: ConcurrencyMeter, ms = 15): Promise<number[]> {
@@ -90,11 +91,11 @@ describe('tx engine: bounded pools per service', () => {
     const meter = new ConcurrencyMeter()
     const engine = h.engine
     const controller = new AbortController()
-    // Three requests that ignore their signal for 60 ms hold the whole pool.
+    // Three requests that ignore their signal for 300 ms hold the whole pool.
     const stubborn = engine.run('stubborn', async (q) => await q.task('t', { service: 'pacs:X' }, async (t) =>
       await t.parallel([0, 1, 2].map((i) => async (tt: typeof t) =>
-        await tt.request(`r${i}`, async () => await meter.measure(async () => { await sleep(60) }))))), { signal: controller.signal })
-    await sleep(10)
+        await tt.request(`r${i}`, async () => await meter.measure(async () => { await sleep(300) }))))), { signal: controller.signal })
+    await waitFor(() => meter.current === 3, 20_000, 'the stubborn requests to hold the pool')
     controller.abort()
     const polite = engine.run('polite', async (q) => await fetchAll(q, 'pacs:X', 6, meter, 5))
     await expect(stubborn).rejects.toMatchObject({ name: 'AbortError' })

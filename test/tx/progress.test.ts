@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { TxProgressEvent } from '../../src/tx/index.js'
 import { openHarness, sleep, type Harness } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 describe('tx engine: progress events and signals', () => {
   let h: Harness
@@ -66,7 +67,7 @@ describe('tx engine: progress events and signals', () => {
         seen.push(s.signal.aborted, r.signal.aborted, t.signal.aborted, q.signal.aborted)
         await sleep(10_000, s.signal)
       }))), { signal: controller.signal })
-    await sleep(10)
+    await waitFor(() => seen.length === 4, 20_000, 'the inner tool to start')
     controller.abort()
     await expect(run).rejects.toMatchObject({ name: 'AbortError', step: { kind: 'tool', name: 'inner' } })
     expect(seen).toEqual([false, false, false, false])
