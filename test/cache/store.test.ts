@@ -4,6 +4,7 @@ import { text } from 'node:stream/consumers'
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import type { ByteStore } from '../../src/cache/store.js'
 import { bytes, diskBytes, errorOf, fixture, listing, makeStore, type Fixture } from './helpers.js'
+import { waitFor } from '../helpers/wait.js'
 
 describe('ByteStore', () => {
   let f: Fixture
@@ -130,7 +131,7 @@ describe('ByteStore', () => {
     expect(s.has('a')).toBe(true)
     lease.release()
     lease.release() // idempotent
-    await new Promise(resolve => setTimeout(resolve, 20))
+    await waitFor(() => s.stats().bytes === 400, 20_000, 'the superseded file to go')
     expect(s.stats()).toMatchObject({ bytes: 400, pinned: 0 })
     await expect(stat(lease.path)).rejects.toHaveProperty('code', 'ENOENT')
     await s.put('b', bytes(600))

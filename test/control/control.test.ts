@@ -5,17 +5,21 @@ import { logger } from '@libp2p/logger'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { ControlClient, ControlServer, MAX_LINE_BYTES } from '../../src/control/index.js'
 import { tempDir } from '../helpers/tmp.js'
+import { waitFor } from '../helpers/wait.js'
 
 describe('control channel', () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let server: ControlServer
   let socketPath: string
   let cancelled = false
+  /** Calls of the slow handler so far. */
+  let slowCalls = 0
 
   beforeEach(async () => {
     dir = await tempDir()
     socketPath = join(dir.path, 'control.sock')
     cancelled = false
+    slowCalls = 0
     server = new ControlServer({
       socketPath,
       log: logger('test:control'),
@@ -28,6 +32,7 @@ describe('control channel', () => {
         },
         fail: async () => { throw new TypeError('bad thing') },
         slow: async (_p, { signal }) => await new Promise((_resolve, reject) => {
+          slowCalls++
           signal.addEventListener('abort', () => { cancelled = true; reject(new Error('cancelled')) })
         })
       }
@@ -59,15 +64,16 @@ describe('control channel', () => {
     const client = await ControlClient.connect(socketPath)
     const controller = new AbortController()
     const call = client.call('slow', {}, { signal: controller.signal })
-    setTimeout(() => { controller.abort() }, 50)
+    await waitFor(() => slowCalls === 1, 20_000, 'the handler to start')
+    controller.abort()
     await expect(call).rejects.toMatchObject({ remoteName: 'Error' })
     expect(cancelled).toBe(true)
     cancelled = false
     const again = client.call('slow').catch(e => e)
-    setTimeout(() => { client.close() }, 50)
+    await waitFor(() => slowCalls === 2, 20_000, 'the handler to start again')
+    client.close()
     await again
-    await new Promise(resolve => setTimeout(resolve, 50))
-    expect(cancelled).toBe(true)
+    await waitFor(() => cancelled, 20_000, 'the server to cancel the handler of a client that left')
   })
 
   it('drops a client that sends an oversized or malformed line, and keeps serving', async () => {

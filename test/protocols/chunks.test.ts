@@ -193,7 +193,7 @@ describe('chunk protocol over real TCP', () => {
     const me = await client(server)
     const events: string[] = []
     const slow = me.services.chunks.fetch({ contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink: memorySink(), auth })
-    await new Promise(resolve => setTimeout(resolve, 50))
+    await waitFor(() => server.services.chunks.stats.active === 1, 20_000, 'the first fetch to hold the only slot')
     const sink = memorySink()
     const result = await me.services.chunks.fetch({
       contentId: p.contentId, chunks: p.refs, sources: [server.peerId], sink, auth, onProgress: e => { if (e.type === 'source-dropped') events.push(e.reason) }
