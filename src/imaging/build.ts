@@ -72,14 +72,16 @@ type Plaintext =
  * through it as soon as its manifest is signed and its data key stored: its
  * chunks are then served from memory while the commit runs (which a failure
  * still undoes whole, the early answer's key and chunks included).
+ * `drawn` sees the data key as soon as it exists (ImagePipeline's `onDataKey`).
  */
-export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti', ready?: (image: PreparedImage) => void): Promise<PreparedImage> {
+export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti', ready?: (image: PreparedImage) => void, drawn?: (dataKey: Uint8Array) => void): Promise<PreparedImage> {
   const { version } = info
   // What is cached, keyed, sealed and indexed: the LFN for the volume, a derived id for the DICOM form.
   const lfn = imageId(info.lfn, format)
   // The data key exists before anything is fetched, so that the undo of storing it is journaled now,
   // in the same LevelDB group commit as the work folder's, rather than on the way to the early answer.
   const dataKey = generateDataKey()
+  drawn?.(dataKey)
   const work = await r.tool('workdir', async (s) => {
     const path = join(deps.scratch, `prepare-${randomBytes(6).toString('hex')}`)
     await Promise.all([

@@ -90,6 +90,22 @@ export interface PrepareOptions {
   early?: boolean
   signal?: AbortSignal
   onProgress?: (event: PrepareEvent) => void
+  /**
+   * Called with the data key of the build this call starts or joins, and the
+   * version it is for, as soon as the build draws it (before anything is
+   * fetched), or at once when joining a build that drew it already; never
+   * for an image found in the cache. In-process only: it lets a key release
+   * be computed while the image is built (protocols/image), and the key must
+   * not outlive that use. A key handed out here may still be undone with a
+   * failed build: whoever uses it compares it with the stored one first.
+   */
+  onDataKey?: (dataKey: Uint8Array, version: number) => void
+}
+
+/** Data keys drawn by running builds, for the callers that asked to see them (`onDataKey`). */
+interface DrawnKey {
+  dataKey?: Uint8Array
+  hooks: Set<(dataKey: Uint8Array, version: number) => void>
 }
 
 export class ImagePipeline {
@@ -101,6 +117,8 @@ export class ImagePipeline {
   private readonly service: string
   /** Progress listeners of the callers joined on one `lfn@version` (the build runs once for all). */
   private readonly listeners = new Map<string, Set<(e: PrepareEvent) => void>>()
+  /** Callers waiting for a build's data key, by `lfn@version` of the image: only while one is. */
+  private readonly drawnKeys = new Map<string, DrawnKey>()
   /** DHT announcements, and preparations answered early, still running in the background. */
   private readonly announcements = new Set<Promise<void>>()
   /** Early answers awaited, by `lfn@version` of the image: resolved by the build once it can serve. */
@@ -152,6 +170,8 @@ export class ImagePipeline {
     const key = `${id}@${info.version}`
     const listener = options.onProgress
     if (listener !== undefined) this.listen(key, listener)
+    const onDataKey = options.onDataKey
+    if (onDataKey !== undefined) this.hookKey(key, info.version, onDataKey)
     const early = options.early === true && this.init.hot !== undefined ? this.awaitReady(key) : undefined
     // An early caller's signal aborts the preparation only until it is answered.
     const follow = early === undefined ? undefined : followUntilDetached(options.signal)
@@ -163,7 +183,8 @@ export class ImagePipeline {
         if (again !== undefined) return again
         return await q.request('build', { service: this.service, join: key },
           async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }, format,
-            early === undefined ? undefined : (image) => { this.markReady(key, image) }))
+            early === undefined ? undefined : (image) => { this.markReady(key, image) },
+            (dataKey) => { this.keyDrawn(key, info.version, dataKey) }))
       }, signal === undefined ? {} : { signal })
       if (early === undefined) return await run
       const first = await Promise.race([run.then(image => ({ image, done: true })), early.then(image => ({ image, done: false }))])
@@ -180,6 +201,7 @@ export class ImagePipeline {
       if (early !== undefined) this.stopWaiting(key, early)
       follow?.detach()
       if (listener !== undefined) this.unlisten(key, listener)
+      if (onDataKey !== undefined) this.unhookKey(key, onDataKey)
     }
   }
 
@@ -251,6 +273,30 @@ export class ImagePipeline {
     if (set?.size === 0) this.listeners.delete(key)
   }
 
+  private hookKey (key: string, version: number, hook: (dataKey: Uint8Array, version: number) => void): void {
+    let entry = this.drawnKeys.get(key)
+    if (entry === undefined) {
+      entry = { hooks: new Set() }
+      this.drawnKeys.set(key, entry)
+    }
+    entry.hooks.add(hook)
+    if (entry.dataKey !== undefined) callHook(hook, entry.dataKey, version)
+  }
+
+  private unhookKey (key: string, hook: (dataKey: Uint8Array, version: number) => void): void {
+    const entry = this.drawnKeys.get(key)
+    entry?.hooks.delete(hook)
+    if (entry?.hooks.size === 0) this.drawnKeys.delete(key)
+  }
+
+  /** A build drew its data key: kept for callers joining later only while someone is hooked. */
+  private keyDrawn (key: string, version: number, dataKey: Uint8Array): void {
+    const entry = this.drawnKeys.get(key)
+    if (entry === undefined) return
+    entry.dataKey = dataKey
+    for (const hook of entry.hooks) callHook(hook, dataKey, version)
+  }
+
   private emit (key: string, event: PrepareEvent): void {
     for (const listener of this.listeners.get(key) ?? []) {
       try {
@@ -272,6 +318,14 @@ export class ImagePipeline {
     } finally {
       lease.release()
     }
+  }
+}
+
+function callHook (hook: (dataKey: Uint8Array, version: number) => void, dataKey: Uint8Array, version: number): void {
+  try {
+    hook(dataKey, version)
+  } catch {
+    // A caller's bug must not fail the preparation.
   }
 }
 

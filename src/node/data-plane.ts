@@ -366,7 +366,12 @@ export class DataPlane {
         resourceOf: async lfn => await this.currentResource(lfn),
         prepare: async (lfn, options) => {
           // The requester fetches over the network: answered as soon as the image can be served.
-          const p = await this.pipeline.prepare(lfn, { format: options.format, early: true, ...(options.signal === undefined ? {} : { signal: options.signal }) })
+          const p = await this.pipeline.prepare(lfn, {
+            format: options.format,
+            early: true,
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+            ...(options.onDataKey === undefined ? {} : { onDataKey: options.onDataKey })
+          })
           return { fileId: imageId(lfn, options.format), version: p.version, manifest: p.manifest }
         }
       })

@@ -1,10 +1,12 @@
 import { noise } from '@chainsafe/libp2p-noise'
 import { tcp } from '@libp2p/tcp'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { afterEach, describe, expect, it } from 'vitest'
 import { streamMuxer } from '../../src/node/libp2p.js'
 import { generateDataKey, generateRecipientKeyPair, unwrapDataKey } from '../../src/privacy/payload/index.js'
-import { keyArguments, keyRelease, type KeyRelease, KEYS_PROTOCOL } from '../../src/protocols/keys/index.js'
+import { keyArguments, keyRelease, releaseKey, wrapAhead, type KeyRelease, KEYS_PROTOCOL } from '../../src/protocols/keys/index.js'
 import {
   createInvocation, encodeAuthorization, generateSigner, issueCertificate, type Decision, type ResourceDescriptor
 } from '../../src/sac/index.js'
@@ -104,5 +106,60 @@ describe('key release over real TCP', () => {
     await raw.close()
     const wrapped = await client.services.keys.request(server.peerId, { lfn: 'lfn-1', version: 1, recipient: recipient.publicKey, auth: auth(server, client, recipient.publicKey) })
     expect(wrapped.byteLength).toBeGreaterThan(32)
+  })
+})
+
+describe('a key release wrapped ahead (while the image is built)', () => {
+  async function setting (): Promise<{ release: (ahead?: ReturnType<typeof wrapAhead>, cert?: ReturnType<typeof grant>) => Promise<{ status: string, body?: unknown }>, recipient: ReturnType<typeof generateRecipientKeyPair>, request: { lfn: string, version: number, recipient: Uint8Array, auth: Uint8Array }, decisions: Decision[] }> {
+    const server = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const client = peerIdFromPrivateKey(await generateKeyPair('Ed25519'))
+    const decisions: Decision[] = []
+    const { access, bind } = lateAccess(decisions)
+    bind(server.toString())
+    const recipient = generateRecipientKeyPair()
+    const keys = { get: async (lfn: string, version: number) => lfn === 'lfn-1' && version === 1 ? { dataKey, resource } : undefined }
+    const authFor = (cert: ReturnType<typeof grant>): Uint8Array => encodeAuthorization({
+      invocation: createInvocation({ audience: server.toString(), origin: client.toString(), command: 'keys/release', args: keyArguments('lfn-1', 1, recipient.publicKey), proof: cert.id }, doctor).bytes,
+      chain: [cert.bytes],
+      memberships: []
+    })
+    const request = { lfn: 'lfn-1', version: 1, recipient: recipient.publicKey, auth: new Uint8Array(0) }
+    return {
+      // A fresh invocation each time (one would be refused as a replay).
+      release: async (ahead, cert) => await releaseKey({ access, keys }, { ...request, auth: authFor(cert ?? grant()) }, client, ahead),
+      recipient,
+      request,
+      decisions
+    }
+  }
+
+  it('hands out the wrap made ahead when its key is the stored one', async () => {
+    const { release, recipient, request } = await setting()
+    const ahead = wrapAhead(dataKey, request)
+    const reply = await release(ahead)
+    expect(reply.status).toBe('OK')
+    const wrapped = (reply.body as { wrapped: Uint8Array }).wrapped
+    expect(wrapped).toBe(await ahead.wrapped)
+    expect(Buffer.compare(await unwrapDataKey(wrapped, recipient.privateKey, { fileId: 'lfn-1', version: 1 }), dataKey)).toBe(0)
+  })
+
+  it('wraps the stored key afresh when the key ahead is another (a build undone meanwhile) or its wrap failed', async () => {
+    const { release, recipient, request } = await setting()
+    const stale = wrapAhead(generateDataKey(), request)
+    for (const ahead of [stale, { dataKey, wrapped: Promise.resolve(undefined) }]) {
+      const reply = await release(ahead)
+      expect(reply.status).toBe('OK')
+      const wrapped = (reply.body as { wrapped: Uint8Array }).wrapped
+      expect(wrapped).not.toBe(await stale.wrapped)
+      expect(Buffer.compare(await unwrapDataKey(wrapped, recipient.privateKey, { fileId: 'lfn-1', version: 1 }), dataKey)).toBe(0)
+    }
+  })
+
+  it('still refuses (and audits) a requester without the right, wrap ahead or not', async () => {
+    const { release, request, decisions } = await setting()
+    const reply = await release(wrapAhead(dataKey, request), grant('MR'))
+    expect(reply.status).toBe('DENIED')
+    expect(reply.body).toBeUndefined()
+    expect(decisions.map(d => d.allow)).toEqual([false])
   })
 })

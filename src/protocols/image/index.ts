@@ -13,7 +13,10 @@
  * its recipient key). When it names the version just prepared, the master
  * runs the key release there and then (the same access check, audited as
  * `keys/release`) and answers the wrapped key with the manifest: one round
- * trip fewer, and no second request competing with the chunks. Otherwise,
+ * trip fewer, and no second request competing with the chunks. The wrap
+ * itself is computed while the image is built, as soon as its data key is
+ * drawn (the prepare hook `onDataKey`), and handed out only after that
+ * access check, if the key is still the stored one. Otherwise,
  * or when the release is refused, the answer has no key and the requester
  * asks over `/dm2/keys/1.0.0`, whose typed answer then says why.
  *
@@ -38,7 +41,7 @@ import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable, Stream }
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
 import { decodeOwnSignedManifest } from '../../privacy/payload/index.js'
-import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, type KeyReleaseInit, type KeyRequest } from '../keys/index.js'
+import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, wrapAhead, type KeyReleaseInit, type KeyRequest, type WrappedAhead } from '../keys/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
 import { MESSAGE_TIMEOUT_MS, openReader, receiveChunks, sendChunks, type ChunkStore, type ReceiveInit } from '../chunks/index.js'
 import { PeerQueues } from '../peer-queues.js'
@@ -54,8 +57,11 @@ export const INLINE_MAX_CHUNKS = 7
 export interface ImageServerInit {
   /** What access control needs to know about the LFN's current version, or undefined if unknown here. */
   resourceOf: (lfn: string) => Promise<ResourceDescriptor | undefined>
-  /** `fileId`: what the version was sealed and keyed as (the LFN, or a derived id for another format). */
-  prepare: (lfn: string, options: AbortOptions & { format: ImageFormat }) => Promise<{ fileId: string, version: number, manifest: Uint8Array }>
+  /**
+   * `fileId`: what the version was sealed and keyed as (the LFN, or a derived id for another format).
+   * `onDataKey`: the data key of the build this request starts or joins, with its version (see ImagePipeline).
+   */
+  prepare: (lfn: string, options: AbortOptions & { format: ImageFormat, onDataKey?: (dataKey: Uint8Array, version: number) => void }) => Promise<{ fileId: string, version: number, manifest: Uint8Array }>
   access: AccessChecker
   /** Key release handed out with the answer (see the module doc); without it, `key` requests get no key. */
   keys?: KeyReleaseInit
@@ -148,8 +154,14 @@ class ImageService implements ImageRequester, Startable {
     })
     if (!access.allowed) return access.reply
     let prepared
+    const keys = this.init.keys
+    /** The key release's wrap, computed while the image is built (checked and handed out below). */
+    let ahead: WrappedAhead | undefined
+    const onDataKey = keyRequest === undefined || keys === undefined
+      ? undefined
+      : (dataKey: Uint8Array, version: number) => { if (version === keyRequest.version) ahead = wrapAhead(dataKey, keyRequest) }
     try {
-      prepared = await this.init.prepare(m.lfn, { signal, format })
+      prepared = await this.init.prepare(m.lfn, { signal, format, ...(onDataKey === undefined ? {} : { onDataKey }) })
     } catch (err) {
       // Admission control said no: the requester may retry later.
       if ((err as Error).name === 'BusyError') return { status: 'BUSY' }
@@ -158,9 +170,8 @@ class ImageService implements ImageRequester, Startable {
     }
     this.log('prepared %s v%d for %p', m.lfn, prepared.version, connection.remotePeer)
     const body: Record<string, unknown> = { version: prepared.version, manifest: prepared.manifest }
-    const keys = this.init.keys
     if (keyRequest !== undefined && keys !== undefined && keyRequest.lfn === prepared.fileId && keyRequest.version === prepared.version) {
-      const released = await releaseKey(keys, keyRequest, connection.remotePeer)
+      const released = await releaseKey(keys, keyRequest, connection.remotePeer, ahead)
       // Refused or not found: no key here; the requester's own key request gets the typed answer.
       if (released.status === 'OK') {
         body.wrapped = released.body.wrapped

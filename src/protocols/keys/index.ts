@@ -14,6 +14,7 @@
  * const dataKey = await unwrapDataKey(wrapped, priv, { fileId: lfn, version })
  * ```
  */
+import { timingSafeEqual } from 'node:crypto'
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { wrapDataKey } from '../../privacy/payload/index.js'
@@ -81,12 +82,30 @@ export function parseKeyRequest (m: Record<string, unknown>): KeyRequest {
 }
 
 /**
+ * The wrap of a data key for one key request, computed while the image is
+ * built (`wrapAhead`): handed out only by `releaseKey`, after its access
+ * check, and only if its key is the one stored for the version.
+ */
+export interface WrappedAhead {
+  dataKey: Uint8Array
+  wrapped: Promise<Uint8Array | undefined>
+}
+
+/** Starts wrapping `dataKey` for `req` (its file id, version and recipient); a failure reads as not done. */
+export function wrapAhead (dataKey: Uint8Array, req: KeyRequest): WrappedAhead {
+  const wrapped = wrapDataKey(dataKey, req.recipient, { fileId: req.lfn, version: req.version }).catch(() => undefined)
+  return { dataKey, wrapped }
+}
+
+/**
  * The key release decision and its answer, whichever protocol carries the
  * request (this one, or `/dm2/image/1.0.0` handing the key out with the
  * manifest): access checked and audited as `keys/release` before the key is
- * touched, then the key wrapped to the recipient.
+ * handed out, then the key wrapped to the recipient. `ahead`: that wrap,
+ * computed beforehand for this very request (`wrapAhead`); used only when
+ * its key is the stored one (a build undone meanwhile drew another).
  */
-export async function releaseKey (init: KeyReleaseInit, req: KeyRequest, remotePeer: PeerId): Promise<RpcReply> {
+export async function releaseKey (init: KeyReleaseInit, req: KeyRequest, remotePeer: PeerId, ahead?: WrappedAhead): Promise<RpcReply> {
   const record = await init.keys.get(req.lfn, req.version)
   if (record === undefined) return { status: 'NOT_FOUND' }
   // Access first; the key is only touched once allowed.
@@ -98,8 +117,13 @@ export async function releaseKey (init: KeyReleaseInit, req: KeyRequest, remoteP
     remotePeer: remotePeer.toString()
   })
   if (!access.allowed) return access.reply
-  const wrapped = await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
+  const early = ahead !== undefined && sameKey(ahead.dataKey, record.dataKey) ? await ahead.wrapped : undefined
+  const wrapped = early ?? await wrapDataKey(record.dataKey, req.recipient, { fileId: req.lfn, version: req.version })
   return { status: 'OK', body: { wrapped } }
+}
+
+function sameKey (a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && timingSafeEqual(a, b)
 }
 
 class KeyReleaseService implements KeyRelease, Startable {
