@@ -237,7 +237,7 @@ describe('federated similarity ranking over real TCP', () => {
 
   it('a site that is down or too slow makes the result partial, flagged per site', async () => {
     const down = await site(3)
-    const slow = await site(4, { delayMs: 3000 })
+    const slow = await site(4, { delayMs: 6000 })
     extra.push(down, slow)
     await client.dial(down.getMultiaddrs())
     await client.dial(slow.getMultiaddrs())
@@ -249,9 +249,10 @@ describe('federated similarity ranking over real TCP', () => {
       measure: 'nmi',
       topK: 4,
       auth: authWith(i => grant(i, ['similarity'])),
-      timeoutMs: 1000
+      // Room for the sites that answer on a loaded machine; the slow one takes three times this.
+      timeoutMs: 2000
     })
-    expect(Date.now() - started).toBeLessThan(2500)
+    expect(Date.now() - started).toBeLessThan(5000)
     expect(results.map(r => family(r.lfn))).toEqual(['f0', 'f0', 'f0', 'f0'])
     expect(new Set(results.map(r => r.site)).has(down.peerId.toString())).toBe(false)
     expect(partial.sort((a, b) => a.reason.localeCompare(b.reason))).toEqual([
