@@ -48,6 +48,10 @@ export interface FaultReport {
   /** ms from the end of the fault (its repair, or its injection if it is repaired by the federation) until the probes pass; null if they never did. */
   recoverMs: number | null
   failed: number
+  /** Of those, requests that ran out of time (a deadline passed: a loaded machine, or a fault held them). */
+  timedOut: number
+  /** The failed requests by error (name, step, cause: never patient data), e.g. `TimeoutError ×2, GetImageError@fetch ×1`. */
+  errors: string
   /** Queries answered without some site. */
   degraded: number
   requests: number
@@ -65,9 +69,18 @@ export async function until (check: () => Promise<boolean>, timeoutMs: number, p
   }
 }
 
-function tally (ctx: FaultContext, from: number, to: number): { failed: number, degraded: number, requests: number } {
+function tally (ctx: FaultContext, from: number, to: number): { failed: number, timedOut: number, errors: string, degraded: number, requests: number } {
   const events = ctx.load.between(from, to)
-  return { failed: events.filter(e => !e.ok).length, degraded: events.filter(e => e.ok && (e.partial?.length ?? 0) > 0).length, requests: events.length }
+  const failures = events.filter(e => !e.ok)
+  const counts = new Map<string, number>()
+  for (const e of failures) counts.set(e.error ?? 'Error', (counts.get(e.error ?? 'Error') ?? 0) + 1)
+  return {
+    failed: failures.length,
+    timedOut: failures.filter(e => e.error?.includes('TimeoutError') === true).length,
+    errors: [...counts].sort(([a], [b]) => a.localeCompare(b)).map(([error, n]) => `${error} ×${n}`).join(', '),
+    degraded: events.filter(e => e.ok && (e.partial?.length ?? 0) > 0).length,
+    requests: events.length
+  }
 }
 
 function firstEffect (ctx: FaultContext, from: number, affected: (e: LoadEvent) => boolean): number | undefined {

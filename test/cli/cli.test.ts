@@ -4,7 +4,8 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { killAllCli, runCli, startCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 
-describe('dm2 command line', () => {
+// Each test starts several dm2 processes: room for a loaded machine beyond the default 30 s.
+describe('dm2 command line', { timeout: 90_000 }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   beforeEach(async () => { dir = await tempDir() })
   afterEach(async () => {

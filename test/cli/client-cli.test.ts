@@ -18,7 +18,8 @@ import { killAllCli, runCli } from '../helpers/cli.js'
 import { tempDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/wait.js'
 
-describe('dm2 query | get | status against a running node', () => {
+// Each test starts several dm2 processes: room for a loaded machine beyond the default 30 s.
+describe('dm2 query | get | status against a running node', { timeout: 90_000 }, () => {
   let dir: Awaited<ReturnType<typeof tempDir>>
   let fed: LocalFederation
   let a: HospitalNode

