@@ -134,7 +134,11 @@ describe('tx engine: joining identical in-flight requests', () => {
     expect(await h.journalKeys()).toEqual([])
   })
 
-  it('a caller arriving while an abandoned execution is undone waits for the undo, then gets a fresh execution', async () => {
+  /**
+   * A caller starts an execution and leaves; its undo starts and is held until `open()`.
+   * Resolves once the undo has started, with the quitter's error and the execution counter.
+   */
+  async function abandonedMidUndo (): Promise<{ counter: Counter, quit: unknown, open: () => void }> {
     const undoing = gate()
     let undoStarted = false
     const heldRemove = h.engine.compensation('fs.rm.held', async ({ path }: { path: string }) => {
@@ -149,13 +153,19 @@ describe('tx engine: joining identical in-flight requests', () => {
       .catch((e: unknown) => e)
     await allWaiting(counter, 1)
     quitter.abort()
-    expect(((await abandoned) as Error).name).toBe('AbortError')
+    const quit = await abandoned
     await waitFor(() => undoStarted, 20_000, 'the abandoned execution to start its undo')
+    return { counter, quit, open: () => { undoing.open() } }
+  }
+
+  it('a caller arriving while an abandoned execution is undone waits for the undo, then gets a fresh execution', async () => {
+    const { counter, quit, open } = await abandonedMidUndo()
+    expect((quit as Error).name).toBe('AbortError')
     // Arrives mid-undo: neither failed with the quitter's abort nor run beside the undo.
     const late = caller('late', pacsFetch(Promise.resolve(), counter))
     await sleep(20)
     expect(counter.executions).toBe(1)
-    undoing.open()
+    open()
     expect(await late).toBe(join(h.dir, 'series.tmp'))
     expect(counter.executions).toBe(2)
     expect(removals).toBe(1)
@@ -164,28 +174,14 @@ describe('tx engine: joining identical in-flight requests', () => {
   })
 
   it('a caller whose signal fires while it waits for an undo leaves at once', async () => {
-    const undoing = gate()
-    let undoStarted = false
-    const heldRemove = h.engine.compensation('fs.rm.held', async ({ path }: { path: string }) => {
-      undoStarted = true
-      await undoing.promise
-      await rm(path, { force: true })
-    })
-    const counter: Counter = { executions: 0, waiting: 0 }
-    const quitter = new AbortController()
-    const abandoned = caller('quitter', pacsFetch(new Promise(() => {}), counter, heldRemove), { signal: quitter.signal })
-      .catch((e: unknown) => e)
-    await allWaiting(counter, 1)
-    quitter.abort()
-    await abandoned
-    await waitFor(() => undoStarted, 20_000, 'the abandoned execution to start its undo')
+    const { counter, open } = await abandonedMidUndo()
     const impatient = new AbortController()
     const late = caller('impatient', pacsFetch(Promise.resolve(), counter), { signal: impatient.signal }).catch((e: unknown) => e)
     await sleep(20)
     impatient.abort()
     expect(((await late) as Error).name).toBe('AbortError')
     expect(counter.executions).toBe(1)
-    undoing.open()
+    open()
   })
 
   it('a failed execution fails every caller with a TransactionError naming the request', async () => {
