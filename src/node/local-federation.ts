@@ -24,6 +24,12 @@ export interface LocalFederationInit {
   nodeOptions?: (index: number, name: string) => HospitalNodeOptions
   /** Per-node config overrides, e.g. the hospital's PACS. */
   configOverrides?: (index: number, name: string) => ConfigOverride[]
+  /**
+   * Peer IDs of further members run elsewhere (e.g. a hospital in its own
+   * process, started with `localNodeOverrides` and this federation's first
+   * address as bootstrap).
+   */
+  extraMembers?: string[]
   signal?: AbortSignal
 }
 
@@ -37,6 +43,15 @@ export function localHospitalName (index: number): string {
   return `hospital-${index < 26 ? String.fromCharCode(97 + index) : String(index + 1)}`
 }
 
+/** The config of one local hospital: its name and folder, a free port on 127.0.0.1, the members, its bootstrap peers. */
+export function localNodeOverrides (init: { name: string, dir: string, members: string[], bootstrap: string[] }): ConfigOverride[] {
+  const o = (path: string[], value: unknown): ConfigOverride => ({ path, value, source: `local federation (${init.name})` })
+  return [
+    o(['name'], init.name), o(['dataDir'], init.dir), o(['listen'], ['/ip4/127.0.0.1/tcp/0']),
+    o(['members'], init.members), o(['bootstrap'], init.bootstrap), o(['dicom', 'port'], 0)
+  ]
+}
+
 /** Starts the federation; on failure or abort every node already started is stopped. */
 export async function startLocalFederation (init: LocalFederationInit): Promise<LocalFederation> {
   const names = Array.from({ length: init.hospitals }, (_, i) => localHospitalName(i))
@@ -46,7 +61,7 @@ export async function startLocalFederation (init: LocalFederationInit): Promise<
     await mkdir(dir, { recursive: true, mode: 0o700 })
     peerIds.push((await loadOrCreateIdentity(join(dir, IDENTITY_FILE_NAME))).peerId)
   }
-  const members = peerIds.map(p => p.toString())
+  const members = [...peerIds.map(p => p.toString()), ...(init.extraMembers ?? [])]
   const nodes: HospitalNode[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map(async n => { await n.stop() }))
@@ -55,15 +70,11 @@ export async function startLocalFederation (init: LocalFederationInit): Promise<
     let bootstrap: string[] = []
     for (const [i, name] of names.entries()) {
       init.signal?.throwIfAborted()
-      const o = (path: string[], value: unknown): ConfigOverride => ({ path, value, source: `local federation (${name})` })
+      const dir = dirs[i] as string
       const config = await loadConfig({
         env: {},
-        cwd: dirs[i],
-        overrides: [
-          o(['name'], name), o(['dataDir'], dirs[i]), o(['listen'], ['/ip4/127.0.0.1/tcp/0']),
-          o(['members'], members), o(['bootstrap'], bootstrap), o(['dicom', 'port'], 0),
-          ...(init.configOverrides?.(i, name) ?? [])
-        ]
+        cwd: dir,
+        overrides: [...localNodeOverrides({ name, dir, members, bootstrap }), ...(init.configOverrides?.(i, name) ?? [])]
       })
       const node = createHospitalNode(config, init.nodeOptions?.(i, name))
       nodes.push(node)

@@ -3,15 +3,18 @@
  * peers and provider records are found, identities survive restarts, and a
  * node outside the member list is refused by everyone.
  */
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { CID } from 'multiformats/cid'
 import * as raw from 'multiformats/codecs/raw'
 import { sha256 } from 'multiformats/hashes/sha2'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { IDENTITY_FILE_NAME } from '../../src/config/defaults.js'
 import { loadConfig } from '../../src/config/index.js'
 import { discoveryMatrix, routingTableSize, waitForRoutingTables } from '../../src/node/discovery.js'
+import { loadOrCreateIdentity } from '../../src/node/identity.js'
 import { createHospitalNode, type HospitalNode } from '../../src/node/index.js'
-import { startLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
+import { localNodeOverrides, startLocalFederation, type LocalFederation } from '../../src/node/local-federation.js'
 import { tempDir } from '../helpers/tmp.js'
 import { waitFor } from '../helpers/wait.js'
 
@@ -107,5 +110,34 @@ describe('six-hospital federation on loopback', () => {
     const other = nodes[5] as HospitalNode
     const info = await restarted.libp2p.peerRouting.findPeer(other.peerId, { useCache: false, signal: AbortSignal.timeout(10_000) })
     expect(info.id.equals(other.peerId)).toBe(true)
+  })
+})
+
+describe('a local federation with a member started elsewhere', () => {
+  it('admits the extra member, which joins through the first node and is found by the others', async () => {
+    const dir = await tempDir()
+    const extraDir = join(dir.path, 'elsewhere')
+    await mkdir(extraDir, { recursive: true, mode: 0o700 })
+    const extraId = (await loadOrCreateIdentity(join(extraDir, IDENTITY_FILE_NAME))).peerId.toString()
+    let fed: LocalFederation | undefined
+    let extra: HospitalNode | undefined
+    try {
+      fed = await startLocalFederation({ root: dir.path, hospitals: 2, extraMembers: [extraId] })
+      const members = [...fed.nodes.map(n => n.peerId.toString()), extraId]
+      const bootstrap = [fed.nodes[0]?.getMultiaddrs()[0]?.toString() ?? '']
+      extra = createHospitalNode(await loadConfig({ env: {}, cwd: extraDir, overrides: localNodeOverrides({ name: 'elsewhere', dir: extraDir, members, bootstrap }) }))
+      await extra.start()
+      expect(extra.peerId.toString()).toBe(extraId)
+      const all = [...fed.nodes, extra]
+      expect(await waitForRoutingTables(all, { timeoutMs: 30_000 })).toBe(true)
+      const second = fed.nodes[1] as HospitalNode
+      const info = await second.libp2p.peerRouting.findPeer(extra.peerId, { useCache: false, signal: AbortSignal.timeout(10_000) })
+      expect(info.id.equals(extra.peerId)).toBe(true)
+      expect(fed.nodes.every(n => n.admission.refusedInbound === 0)).toBe(true)
+    } finally {
+      await extra?.stop()
+      await fed?.stop()
+      await dir.remove()
+    }
   })
 })
