@@ -12,7 +12,8 @@ import type { NaturalDataset } from './dcmjs.js'
 import { InvalidDicomError, UnsupportedTransferSyntaxError } from './errors.js'
 import { DEFLATED_TS, classifyTransferSyntax } from './transfer-syntax.js'
 import type { PixelEncoding } from './transfer-syntax.js'
-import { walkedHeader } from './walked-header.js'
+import type { DatasetWalk } from '../dicom/part10/index.js'
+import { headerOfWalk, walkedHeader } from './walked-header.js'
 
 const PIXEL_DATA = '7FE00010'
 
@@ -75,8 +76,13 @@ function checkDeflated (bytes: Uint8Array, bodyStart: number, source: string): v
   }
 }
 
-/** Parses the header; refuses transfer syntaxes we cannot decode before any pixel is read. */
-export function parseHeader (bytes: Uint8Array, source: string, options: { reader?: 'auto' | 'dcmjs' } = {}): HeaderResult {
+/**
+ * Parses the header; refuses transfer syntaxes we cannot decode before any
+ * pixel is read. `walk`: these bytes were already walked (an instance
+ * inspected in memory at its arrival, see DatasetWalk), and a plain image's
+ * header is taken from that walk instead of a second one.
+ */
+export function parseHeader (bytes: Uint8Array, source: string, options: { reader?: 'auto' | 'dcmjs', walk?: DatasetWalk } = {}): HeaderResult {
   if (bytes.length > MAX_OBJECT_BYTES) throw new InvalidDicomError(source, `larger than ${MAX_OBJECT_BYTES} bytes`)
   if (!isPart10(bytes)) return { kind: 'skipped', reason: 'not a DICOM Part 10 file' }
   const { ts, bodyStart } = fileMeta(bytes, source)
@@ -85,7 +91,9 @@ export function parseHeader (bytes: Uint8Array, source: string, options: { reade
   if ('refused' in cls) throw new UnsupportedTransferSyntaxError(source, ts, cls.refused)
   if (ts === DEFLATED_TS) checkDeflated(bytes, bodyStart, source)
   // A plain single-frame image: the node's own walker (walked-header.ts); anything else: dcmjs.
-  const walked = options.reader === 'dcmjs' ? undefined : walkedHeader(bytes, bodyStart, ts)
+  const walked = options.reader === 'dcmjs'
+    ? undefined
+    : options.walk?.transferSyntaxUid === ts ? headerOfWalk(options.walk) : walkedHeader(bytes, bodyStart, ts)
   if (walked !== undefined) return { kind: 'image', ds: walked, transferSyntaxUID: ts, encoding: cls.encoding, reader: 'walker' }
   let file: ReturnType<typeof dcmjs.data.DicomMessage.readFile>
   try {

@@ -13,7 +13,7 @@
  * walker rejects (dcmjs is more lenient, and its errors are the ones
  * assembly reports).
  */
-import { BufferSource, decodeAttributes, keywordOf, syntaxOf, tagOf, walkDataset } from '../dicom/part10/index.js'
+import { BufferSource, decodeAttributes, keywordOf, syntaxOf, tagOf, walkDataset, type DatasetScan, type DatasetWalk } from '../dicom/part10/index.js'
 import { KEEP_VALUE_BYTES, MAX_ELEMENTS, MAX_SEQUENCE_DEPTH } from '../dicom/constants.js'
 import type { NaturalDataset } from './dcmjs.js'
 import { SIDECAR_SEQUENCES } from './sidecar.js'
@@ -39,14 +39,35 @@ export function walkedHeader (bytes: Uint8Array, bodyStart: number, transferSynt
   } catch {
     return undefined
   }
-  if (scan.pixelData === undefined) return undefined
-  for (const tag of scan.sequences) if (READ_INSIDE.has(tag)) return undefined
+  if (!plainImage(scan)) return undefined
   let attrs: ReturnType<typeof decodeAttributes>
   try {
     attrs = decodeAttributes(scan.elements, syntaxOf(transferSyntaxUID).littleEndian)
   } catch {
     return undefined
   }
+  return naturalized(scan, attrs)
+}
+
+/**
+ * The same header from a walk already made of the same bytes with the same
+ * limits (ingest's inspection, see DatasetWalk): neither walked nor decoded
+ * again. Its attributes are copied, not changed.
+ */
+export function headerOfWalk (walk: DatasetWalk): NaturalDataset | undefined {
+  const ts = walk.transferSyntaxUid
+  if (ts === BIG_ENDIAN || ts === DEFLATED || !plainImage(walk.scan)) return undefined
+  return naturalized(walk.scan, { ...walk.attributes })
+}
+
+/** Single-frame pixel data, no sequence assembly or the sidecar reads inside. */
+function plainImage (scan: DatasetScan): boolean {
+  if (scan.pixelData === undefined) return false
+  for (const tag of scan.sequences) if (READ_INSIDE.has(tag)) return false
+  return true
+}
+
+function naturalized (scan: DatasetScan, attrs: ReturnType<typeof decodeAttributes>): NaturalDataset | undefined {
   const ds: NaturalDataset = attrs
   // An empty IS or DS value is null for dcmjs (and so "absent" to assembly), not "" (which Number() makes 0).
   for (const el of scan.elements.values()) {

@@ -38,6 +38,14 @@ export const DEFAULT_SYNC_WRITES = true
  * by the time its last PDV arrives.
  */
 export const SYNC_AHEAD_BYTES = 128 * 1024
+/**
+ * An instance a C-GET brings (a cache fill) of up to this many bytes is also
+ * kept in memory while it is written, inspected there, and handed on with
+ * its walk (IngestResult.held): a build assembling it reads no file and
+ * walks no data set a second time. 4 MiB: a 2048² 16-bit slice; larger ones
+ * are read back from disk as before.
+ */
+export const HELD_INSTANCE_BYTES = 4 * 1024 * 1024
 /** Largest instance accepted by C-STORE or import (bytes on disk). */
 export const DEFAULT_MAX_INSTANCE_BYTES = 2 * 1024 * 1024 * 1024
 /** Largest deflated data set we inflate (PS3.5 §A.5), after inflation. */

@@ -12,7 +12,7 @@ import { stat } from 'node:fs/promises'
 import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { AddResult, InstanceInput, Registry } from '../registry/index.js'
 import { InvalidDicomError } from './errors.js'
-import { inspectDescriptor, inspectFile, type ExpectedInstance, type InstanceInfo } from './part10/index.js'
+import { inspectBytes, inspectDescriptor, inspectFile, type DatasetWalk, type ExpectedInstance, type InstanceInfo } from './part10/index.js'
 import type { SliceStore, TempFile } from './slice-store.js'
 
 export interface IngestComponents {
@@ -26,6 +26,12 @@ export interface IngestResult extends AddResult {
   /** Absolute path of the stored file. */
   path: string
   size: number
+  /**
+   * The file's bytes, when the temporary file held them in memory (a cache
+   * fill, see ScuPool), and the walk that inspected them: what reads the
+   * instance next need not read the file or walk its data set again.
+   */
+  held?: { bytes: Uint8Array, walk?: DatasetWalk }
 }
 
 /** Registry input from an inspected instance. */
@@ -60,15 +66,25 @@ export class Ingestor {
    */
   async ingestTemp (temp: TempFile, expected?: ExpectedInstance, options: { durable?: boolean } = {}): Promise<IngestResult> {
     let info: InstanceInfo
+    let bytes: Uint8Array | undefined
+    let walk: DatasetWalk | undefined
     try {
       if (temp.error !== undefined) {
         throw temp.error instanceof RangeError
           ? new InvalidDicomError(temp.error.message, 0xa700)
           : new InvalidDicomError('cannot write the instance', 0xa700)
       }
-      // Read through the temp file's own descriptor: no open, fstat or close.
-      const fd = temp.descriptor
-      info = fd === undefined ? inspectFile(temp.path, expected) : inspectDescriptor(fd, temp.size, expected)
+      bytes = temp.held()
+      if (bytes !== undefined) {
+        // Held in memory as it was written: inspected there, the file not read back.
+        const inspected = inspectBytes(bytes, expected)
+        info = inspected.info
+        walk = inspected.walk
+      } else {
+        // Read through the temp file's own descriptor: no open, fstat or close.
+        const fd = temp.descriptor
+        info = fd === undefined ? inspectFile(temp.path, expected) : inspectDescriptor(fd, temp.size, expected)
+      }
     } catch (err) {
       await temp.discard()
       throw err
@@ -88,7 +104,9 @@ export class Ingestor {
     ])
     const path = committed.path
     this.log.trace('stored instance %s of %s', result.instanceKey, result.lfn)
-    return { ...result, sopInstanceUid: info.sopInstanceUid, path, size: info.size }
+    const stored: IngestResult = { ...result, sopInstanceUid: info.sopInstanceUid, path, size: info.size }
+    if (bytes !== undefined) stored.held = walk === undefined ? { bytes } : { bytes, walk }
+    return stored
   }
 
   /** Imports a Part 10 file from disk (copied, never moved); throws `InvalidDicomError` for bad input. */

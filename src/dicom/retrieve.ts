@@ -9,6 +9,7 @@ import { InvalidRegistryInputError, type Registry, type SeriesRecord } from '../
 import type { RetrieveCounts } from './association.js'
 import { DicomStatusError, throwIfAborted } from './errors.js'
 import { identifierFor, toAttributes, VIRTUAL_KEYS } from './identifiers.js'
+import type { IngestResult } from './ingest.js'
 import type { ScuPool } from './scu-pool.js'
 
 export interface RetrieveDeps {
@@ -26,6 +27,13 @@ export interface RetrieveProgress {
   bytes: number
 }
 
+/** An instance just stored by a retrieval: its registry key, its file, and its bytes when they were held in memory (see IngestResult). */
+export interface StoredInstance {
+  key: string
+  path: string
+  held?: IngestResult['held']
+}
+
 export interface RetrieveSeriesOptions {
   /** C-GET on our pooled associations (default) or C-MOVE to our SCP. */
   method?: 'get' | 'move'
@@ -38,7 +46,7 @@ export interface RetrieveSeriesOptions {
   timeoutMs?: number
   onProgress?: (progress: RetrieveProgress) => void
   /** Each instance as soon as it is in the slice store (C-GET), so that work on it can start. */
-  onInstance?: (stored: { key: string, path: string }) => void
+  onInstance?: (stored: StoredInstance) => void
 }
 
 export interface RetrieveSeriesResult {
@@ -111,7 +119,7 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
             progress.completed++
             progress.bytes += r.size
             report()
-            options.onInstance?.({ key: r.instanceKey, path: r.path })
+            options.onInstance?.(r.held === undefined ? { key: r.instanceKey, path: r.path } : { key: r.instanceKey, path: r.path, held: r.held })
           }
         })
       } catch {

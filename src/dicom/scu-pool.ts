@@ -10,7 +10,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { Registry } from '../registry/index.js'
 import { DicomAssociation, type Identifier, type RequestOptions, type RetrieveCounts, type RetrieveOptions } from './association.js'
 import type { StoreHandler } from './connection.js'
-import { resolveDicomOptions, type DicomOptions, type ResolvedDicomOptions } from './constants.js'
+import { HELD_INSTANCE_BYTES, resolveDicomOptions, type DicomOptions, type ResolvedDicomOptions } from './constants.js'
 import { retrieveProposal } from './contexts.js'
 import { Status } from './dimse.js'
 import { DicomAbortError, throwIfAborted } from './errors.js'
@@ -195,11 +195,13 @@ export class ScuPool {
    * the listener hears (each instance stored, or its error), never the PACS's
    * counts: an instance refused after its acknowledgement (not valid DICOM,
    * disk full) is missing from the retrieval, asked for again on its own,
-   * and fails it with a typed error if it fails again.
+   * and fails it with a typed error if it fails again. A small instance is
+   * held in memory as it arrives (HELD_INSTANCE_BYTES), and the listener
+   * gets its bytes and walk with the result.
    */
   private storeHandler (p: Pooled): StoreHandler {
     return {
-      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false }),
+      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false, holdBytes: HELD_INSTANCE_BYTES }),
       complete: async (temp, header) => {
         if (temp === undefined) return { status: Status.OutOfResources, comment: 'cannot create a temporary file' }
         const listener = p.listener

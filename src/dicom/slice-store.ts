@@ -114,15 +114,18 @@ export class SliceStore {
    * A new temporary file, with `head` (the File Meta Information) already
    * written. `durable: false` for one that will be committed without a flush
    * (a cache fill); a durable one flushes ahead while it is written.
+   * `holdBytes`: an instance up to that size is also kept in memory (see
+   * TempFile), for what reads it right after its ingest.
    */
-  createTemp (head?: Uint8Array, options: { durable?: boolean } = {}): TempFile {
+  createTemp (head?: Uint8Array, options: { durable?: boolean, holdBytes?: number } = {}): TempFile {
     const syncAheadBytes = this.sync && (options.durable ?? true) ? SYNC_AHEAD_BYTES : 0
+    const init = { syncAheadBytes, ...(options.holdBytes === undefined ? {} : { holdBytes: options.holdBytes }) }
     this.lastTaken = Date.now()
     // Oldest spare first: its folder is the furthest from the one the next spare is created in.
     const ready = this.takeReserved() ?? this.spares.shift()
     const temp = ready === undefined
-      ? new TempFile(this.tempPath(), this.maxInstanceBytes, { syncAheadBytes })
-      : new TempFile(ready.path, this.maxInstanceBytes, { fd: ready.fd, syncAheadBytes })
+      ? new TempFile(this.tempPath(), this.maxInstanceBytes, init)
+      : new TempFile(ready.path, this.maxInstanceBytes, { fd: ready.fd, ...init })
     // Spares are created in the thread pool only once the reserve is spent.
     if (this.reserve.length === 0) this.prepareSpare()
     this.topUpReserve()

@@ -1,7 +1,8 @@
 /**
  * A data set being written to a temporary file of the slice store. Writes
  * are synchronous and unbuffered (nothing accumulates in memory, however
- * large the instance).
+ * large the instance), unless the file is also to be `held`: then what is
+ * written is kept in memory too, up to `holdBytes` (see `held()`).
  *
  * Flush ahead: a file that will be acknowledged as durable flushes its data
  * while it is still arriving (`syncAheadBytes`): an fdatasync runs in the
@@ -24,6 +25,12 @@ export interface TempFileInit {
   existingSize?: number
   /** Start an fdatasync each time this many bytes are unflushed (0 or absent: never during writes). */
   syncAheadBytes?: number
+  /**
+   * Also keep what is written in memory while the file has at most this many
+   * bytes (0 or absent: never): the views written are kept, not copied, so
+   * the writer must not reuse their memory.
+   */
+  holdBytes?: number
 }
 
 export class TempFile {
@@ -38,10 +45,16 @@ export class TempFile {
   private readonly syncAheadBytes: number
   /** An adopted file (an import) takes no writes. */
   private adopted = false
+  private readonly holdBytes: number
+  /** What was written, while held (undefined once the file grew past holdBytes). */
+  private pieces: Uint8Array[] | undefined
+  private whole: Uint8Array | undefined
 
   constructor (path: string, private readonly maxBytes: number, init: TempFileInit = {}) {
     this.path = path
     this.syncAheadBytes = init.syncAheadBytes ?? 0
+    this.holdBytes = init.holdBytes ?? 0
+    if (this.holdBytes > 0 && init.existingSize === undefined) this.pieces = []
     this.fd = init.fd ?? (init.existingSize === undefined ? openSync(path, 'wx+', 0o600) : undefined)
     if (init.existingSize !== undefined) {
       this.bytes = init.existingSize
@@ -66,11 +79,29 @@ export class TempFile {
       let done = 0
       while (done < chunk.length) done += writeSync(this.fd, chunk, done, chunk.length - done)
       this.bytes += chunk.length
+      if (this.pieces !== undefined) {
+        if (this.bytes <= this.holdBytes) this.pieces.push(chunk)
+        else this.pieces = undefined
+      }
     } catch (err) {
       this.failure = err as Error
       return
     }
     if (this.syncAheadBytes > 0 && this.flushing === undefined && this.bytes - this.synced >= this.syncAheadBytes) this.startFlush()
+  }
+
+  /**
+   * The file's whole content as written, from memory: only for a file held
+   * (`holdBytes`) that stayed within it and had no write error; undefined
+   * otherwise. Joined once; later writes are not in it.
+   */
+  held (): Uint8Array | undefined {
+    if (this.pieces === undefined || this.failure !== undefined) return undefined
+    if (this.whole === undefined || this.whole.byteLength !== this.bytes) {
+      this.whole = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.bytes)
+      this.pieces = this.whole === undefined ? [] : [this.whole]
+    }
+    return this.whole
   }
 
   /** One fdatasync of what is written now, in the thread pool. */

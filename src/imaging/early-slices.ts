@@ -1,8 +1,9 @@
 /**
  * Slices read while the series is still arriving from the PACS: each one the
- * slice provider announces is read (a small one on the spot) and its header
- * parsed at once, so that assembly's first pass overlaps the retrieval
- * instead of following it; its
+ * slice provider announces is read (a small one on the spot; one the fetch
+ * held in memory not at all) and its header parsed at once (from the walk
+ * that inspected it on arrival, when the fetch kept it), so that assembly's
+ * first pass overlaps the retrieval instead of following it; its
  * bytes are kept in memory up to a budget, so that the second pass reads no
  * file again. Anything that goes wrong here is left for assembly to meet
  * and report with its own typed errors (the slice is simply read again).
@@ -10,6 +11,8 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { parseHeader, type HeaderResult, type SliceSource } from '../assembly/index.js'
+import type { DatasetWalk } from '../dicom/part10/index.js'
+import type { ArrivedSlice } from './types.js'
 
 interface Early {
   path: string
@@ -27,15 +30,21 @@ export class EarlySlices {
   constructor (private readonly budgetBytes: number) {}
 
   /**
-   * Reads one slice that just landed (once per name): a slice of at most
+   * Reads one slice that just landed (once per name), unless the fetch held
+   * its bytes (then it is taken as is, see ArrivedSlice): a slice of at most
    * SYNC_READ_MAX_BYTES at once, from the page cache, where four thread-pool
    * hand-offs (open, stat, read, close) would cost the event loop more than
    * the read itself; a larger one in the thread pool.
    */
-  add (file: { name: string, path: string }): void {
+  add (file: ArrivedSlice): void {
     if (this.closed || this.entries.has(file.name)) return
     const entry: Early = { path: file.path }
     this.entries.set(file.name, entry)
+    if (file.held !== undefined) {
+      // Held in memory by the fetch, and walked there: neither read nor walked again.
+      this.keep(entry, file.name, file.held.bytes, file.held.walk)
+      return
+    }
     const small = readSmall(file.path)
     if (small !== undefined) {
       this.keep(entry, file.name, small)
@@ -48,10 +57,10 @@ export class EarlySlices {
     this.pending.add(tracked)
   }
 
-  private keep (entry: Early, name: string, bytes: Uint8Array): void {
+  private keep (entry: Early, name: string, bytes: Uint8Array, walk?: DatasetWalk): void {
     if (this.closed) return
     try {
-      entry.header = parseHeader(bytes, name)
+      entry.header = parseHeader(bytes, name, walk === undefined ? {} : { walk })
     } catch {
       // Pass 1 parses it again and throws its typed error there.
       return

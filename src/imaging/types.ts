@@ -1,4 +1,5 @@
 /** What the image pipeline needs from the rest of the node. */
+import type { DatasetWalk } from '../dicom/part10/index.js'
 
 /** One registered series, as the registry describes it (descriptive fields only). */
 export interface SeriesInfo {
@@ -26,6 +27,16 @@ export interface SliceProgress {
   total: number
 }
 
+/**
+ * A slice that just landed: its name and file, and, when the fetch held it in
+ * memory, its bytes and the walk that inspected them (see IngestResult).
+ */
+export interface ArrivedSlice {
+  name: string
+  path: string
+  held?: { bytes: Uint8Array, walk?: DatasetWalk }
+}
+
 /** The DICOM side: brings the instances of a series onto local disk (slice cache, else PACS). */
 export interface SliceProvider {
   /**
@@ -34,7 +45,7 @@ export interface SliceProvider {
    * as it lands (optional: a provider may not report any), so that reading it
    * can overlap the rest of the retrieval.
    */
-  ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void, onFile?: (file: { name: string, path: string }) => void }) => Promise<Array<{ name: string, path: string }>>
+  ensure: (series: SeriesInfo, options: { signal?: AbortSignal, onProgress?: (p: SliceProgress) => void, onFile?: (file: ArrivedSlice) => void }) => Promise<Array<{ name: string, path: string }>>
   /**
    * The instances `ensure` would have to fetch (keys), so that a preparation
    * that fails can `evict` exactly those again: a failed getImage leaves no

@@ -4,7 +4,7 @@
  * through the SCU pool) as the source of their slices.
  */
 import type { StandaloneEdge } from '../dicom/standalone.js'
-import { fetchSeries } from '../dicom/retrieve.js'
+import { fetchSeries, type StoredInstance } from '../dicom/retrieve.js'
 import type { SeriesCatalog, SeriesInfo, SliceProvider } from '../imaging/types.js'
 import type { AttrMap } from '../registry/index.js'
 import type { CacheFills } from './cache-fills.js'
@@ -66,7 +66,7 @@ export function registrySlices (edge: StandaloneEdge, fills?: CacheFills): Slice
         await fetchSeries({ pool: edge.pool, registry: edge.registry }, series.lfn, {
           ...(signal === undefined ? {} : { signal }),
           onProgress: p => onProgress?.({ done: p.completed, total: p.total }),
-          ...(onFile === undefined ? {} : { onInstance: (r: { key: string, path: string }) => { onFile({ name: r.key, path: r.path }) } })
+          ...(onFile === undefined ? {} : { onInstance: (r: StoredInstance) => { onFile(r.held === undefined ? { name: r.key, path: r.path } : { name: r.key, path: r.path, held: r.held }) } })
         })
         instances = await edge.registry.instances(series.lfn)
       }

@@ -3,7 +3,8 @@
  * sample and on synthetic CT and MR series: whatever assembly and the
  * sidecar read from a header must come out the same from both readers, and
  * objects the walker must not take (multi-frame, functional groups,
- * big-endian, deflated, malformed) must go to dcmjs.
+ * big-endian, deflated, malformed) must go to dcmjs. A header taken from
+ * the walk ingest made of the same bytes is the one a second walk gives.
  */
 import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
@@ -13,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { objectInfo } from '../../src/assembly/header.js'
 import { parseHeader, type HeaderResult } from '../../src/assembly/object.js'
 import { SIDECAR_KEYWORDS } from '../../src/assembly/sidecar.js'
+import { inspectBytes, type DatasetWalk } from '../../src/dicom/part10/index.js'
 import { writeSeries } from '../../src/synthetic/index.js'
 import { tempDir } from '../helpers/tmp.js'
 
@@ -93,6 +95,48 @@ describe('the walker\'s header against dcmjs\'s', () => {
       const h = outcome(() => parseHeader(new Uint8Array(readFileSyncBytes(path)), path))
       if (h.kind === 'image') expect({ path, reader: h.reader }).toEqual({ path, reader: 'dcmjs' })
     }
+  })
+})
+
+describe('the header from ingest\'s walk (an instance held in memory on arrival)', () => {
+  let dir: Awaited<ReturnType<typeof tempDir>>
+  const files: string[] = []
+  beforeAll(async () => {
+    dir = await tempDir('dm2-walk-reuse-')
+    files.push(...await filesUnder(SAMPLES))
+    const folder = join(dir.path, 'ct')
+    const s = await writeSeries(folder, { modality: 'CT', rows: 16, columns: 12, slices: 3, seed: 'reuse' })
+    files.push(...s.files.map(f => join(folder, f.name)))
+  })
+  afterAll(async () => { await dir.remove() })
+
+  it('is the header a second walk gives, for every sample ingest accepts; the walk\'s attributes stay as they were', async () => {
+    let reused = 0
+    for (const path of files) {
+      const bytes = new Uint8Array(await readFile(path))
+      let walk: DatasetWalk | undefined
+      try {
+        walk = inspectBytes(bytes).walk
+      } catch {
+        continue // refused at ingest: never handed on
+      }
+      if (walk === undefined) continue
+      const before = structuredClone(walk.attributes)
+      const fromWalk = outcome(() => parseHeader(bytes, path, { walk }))
+      const again = outcome(() => parseHeader(bytes, path))
+      expect(fromWalk, path).toEqual(again)
+      expect(walk.attributes, path).toEqual(before)
+      if (fromWalk.kind === 'image' && fromWalk.reader === 'walker') reused++
+    }
+    expect(reused).toBeGreaterThanOrEqual(3)
+  })
+
+  it('is not used for other bytes than those walked (another transfer syntax)', async () => {
+    const path = files.find(f => f.startsWith(dir.path)) as string
+    const bytes = new Uint8Array(await readFile(path))
+    const walk = inspectBytes(bytes).walk as DatasetWalk
+    const h = parseHeader(bytes, path, { walk: { ...walk, transferSyntaxUid: '1.2.840.10008.1.2' } })
+    expect(h).toEqual(parseHeader(bytes, path))
   })
 })
 

@@ -3,11 +3,12 @@
  * series by C-GET (pool of 3) and by C-MOVE, registration; a virtual
  * registration from C-FIND later fetched; aborts and timeouts.
  */
+import { readFile } from 'node:fs/promises'
 import { createServer, type Server, type Socket } from 'node:net'
 import { join } from 'node:path'
 import { prefixLogger } from '@libp2p/logger'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ScuPool, fetchSeries, registerVirtualSeries, retrieveSeries, type RetrieveProgress } from '../../src/dicom/index.js'
+import { ScuPool, fetchSeries, registerVirtualSeries, retrieveSeries, type RetrieveProgress, type StoredInstance } from '../../src/dicom/index.js'
 import { writeSeries, type GeneratedSeries } from '../../src/synthetic/index.js'
 import { tempDir } from '../helpers/tmp.js'
 import { openDicomEdge, type Edge } from './helpers/edge.js'
@@ -126,8 +127,15 @@ describe('node against Orthanc', () => {
     expect(v.descriptive).toMatchObject({ Modality: 'CT' })
     expect((await edge.registry.identifying(v.lfn)).PatientName).toBe(meta.identity.patientName)
     expect((await edge.store.list()).filter(f => f.startsWith(v.lfn))).toEqual([])
-    const fetched = await fetchSeries(deps(), v.lfn)
+    const arrived: StoredInstance[] = []
+    const fetched = await fetchSeries(deps(), v.lfn, { onInstance: (i) => { arrived.push(i) } })
     expect(fetched).toMatchObject({ completed: 10, failed: 0 })
+    // Each instance is handed on with its bytes as stored and the walk that inspected them.
+    expect(arrived).toHaveLength(10)
+    for (const i of arrived) {
+      expect(Buffer.from(i.held?.bytes ?? new Uint8Array())).toEqual(await readFile(i.path))
+      expect(i.held?.walk?.attributes.SeriesInstanceUID).toBe(meta.seriesInstanceUID)
+    }
     expect(fetched.series).toMatchObject({ version: 1, present: 10, instances: 10 })
     expect(fetched.series.descriptive).toMatchObject({ Rows: 128, Columns: 128 })
     await expectStored(series.virtual, 'virtual')

@@ -46,6 +46,39 @@ describe('slice store', () => {
     expect((await readdir(store.tempDir, { recursive: true })).filter(f => f.endsWith('.part'))).toEqual([])
   })
 
+  it('holds what a held temporary file is written in memory, within its limit and only while every write succeeded', async () => {
+    const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1000, sync: false })
+    await store.init()
+    const held = store.createTemp(new Uint8Array([9, 8]), { holdBytes: 100 })
+    held.write(new Uint8Array(30).fill(1))
+    held.write(new Uint8Array(20).fill(2))
+    const bytes = held.held()
+    expect(bytes).toBeDefined()
+    expect(held.held()).toBe(bytes)
+    const { path } = await store.commit(held, 'h/0.dcm')
+    // The same bytes as the file.
+    expect(Buffer.from(bytes ?? new Uint8Array())).toEqual(await readFile(path))
+    // Past the limit: nothing held (the file itself is whole).
+    const big = store.createTemp(new Uint8Array([1]), { holdBytes: 100 })
+    big.write(new Uint8Array(60))
+    big.write(new Uint8Array(60))
+    expect(big.size).toBe(121)
+    expect(big.held()).toBeUndefined()
+    await big.discard()
+    // A failed write (past maxInstanceBytes): nothing held either.
+    const failed = store.createTemp(undefined, { holdBytes: 5000 })
+    failed.write(new Uint8Array(600))
+    failed.write(new Uint8Array(600))
+    expect(failed.error).toBeDefined()
+    expect(failed.held()).toBeUndefined()
+    await failed.discard()
+    // Not asked to hold: nothing held.
+    const plain = store.createTemp(new Uint8Array([1]))
+    expect(plain.held()).toBeUndefined()
+    await plain.discard()
+    await store.close()
+  })
+
   it('commits concurrently, one flush per file', async () => {
     const store = new SliceStore({ dir: tmp.path, maxInstanceBytes: 1 << 20 })
     await store.init()

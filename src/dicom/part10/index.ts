@@ -10,7 +10,7 @@
  * console.log(info.seriesInstanceUid, info.pixel?.rows, info.attributes.Modality)
  * ```
  */
-export { inspectDescriptor, inspectFile, inspectSource, type InstanceInfo, type PixelSummary, type ExpectedInstance } from './inspect.js'
+export { inspectBytes, inspectDescriptor, inspectFile, inspectSource, type DatasetWalk, type InspectedBytes, type InstanceInfo, type PixelSummary, type ExpectedInstance } from './inspect.js'
 export { encodeFileMeta, readFileMeta, IMPLEMENTATION_CLASS_UID, IMPLEMENTATION_VERSION, type FileMeta, type MetaFields } from './meta.js'
 export { BufferSource, FileSource, withFileSource, type ByteSource } from './source.js'
 export { decodeAttributes, type AttrValue, type Attributes } from './values.js'

@@ -39,6 +39,24 @@ export interface InstanceInfo {
   size: number
 }
 
+/**
+ * The walk of an instance held in memory, as inspection made it: what reads
+ * the same bytes next (assembly's header) need not walk and decode them
+ * again. Only the element tags and VRs of `scan` are meant to be read again:
+ * their values are decoded in `attributes`.
+ */
+export interface DatasetWalk {
+  transferSyntaxUid: string
+  scan: DatasetScan
+  attributes: Attributes
+}
+
+/** An instance in memory, inspected: its info, and the walk it was found by (absent for a deflated data set, walked inflated). */
+export interface InspectedBytes {
+  info: InstanceInfo
+  walk?: DatasetWalk
+}
+
 /** What the C-STORE command said the data set is (PS3.7 §9.1.1.1). */
 export interface ExpectedInstance {
   sopClassUid: string
@@ -103,6 +121,15 @@ function pixelSummary (scan: DatasetScan, attrs: Attributes, src: ByteSource, ts
 
 /** Inspects a Part 10 instance from any byte source. */
 export function inspectSource (file: ByteSource, expected?: ExpectedInstance): InstanceInfo {
+  return inspectWalk(file, expected).info
+}
+
+/** Inspects a whole Part 10 instance held in memory, and keeps the walk (see DatasetWalk). */
+export function inspectBytes (bytes: Uint8Array, expected?: ExpectedInstance): InspectedBytes {
+  return inspectWalk(new BufferSource(bytes), expected)
+}
+
+function inspectWalk (file: ByteSource, expected?: ExpectedInstance): InspectedBytes {
   const meta = readFileMeta(file)
   const ts = meta.transferSyntaxUid
   if (!STORABLE_SYNTAXES.has(ts)) throw new InvalidDicomError(`unsupported transfer syntax ${ts}`)
@@ -128,7 +155,7 @@ export function inspectSource (file: ByteSource, expected?: ExpectedInstance): I
   const info: InstanceInfo = { transferSyntaxUid: ts, sopClassUid, sopInstanceUid, studyInstanceUid, seriesInstanceUid, attributes: attrs, size: file.size }
   const pixel = pixelSummary(scan, attrs, src, ts)
   if (pixel !== undefined) info.pixel = pixel
-  return info
+  return src === file ? { info, walk: { transferSyntaxUid: ts, scan, attributes: attrs } } : { info }
 }
 
 /** Inspects a Part 10 file on disk without reading its pixel data into memory. */
