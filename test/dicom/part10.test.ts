@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { InvalidDicomError } from '../../src/dicom/errors.js'
-import { BufferSource, FileSource, encodeFileMeta, inspectFile, inspectSource, readFileMeta } from '../../src/dicom/part10/index.js'
+import { BufferSource, FileSource, decodeAttributes, encodeFileMeta, inspectFile, inspectSource, readFileMeta, type Attributes } from '../../src/dicom/part10/index.js'
+import type { TopElement } from '../../src/dicom/part10/walker.js'
 import { checkJ2kHeader, readJ2kHeader } from '../../src/dicom/part10/jpeg2000.js'
 import { generateSeries } from '../../src/synthetic/index.js'
 
@@ -115,5 +116,56 @@ describe('Part 10 inspection', () => {
     expect(() => { checkJ2kHeader(header, { ...pixel, pixelRepresentation: 0 }) }).toThrow(/signed/)
     expect(() => { checkJ2kHeader(header, { ...pixel, rows: 64 }) }).toThrow(/64x32/)
     expect(() => { checkJ2kHeader(undefined, pixel) }).toThrow(/SIZ/)
+  })
+})
+
+describe('element values (PS3.5 §6.2)', () => {
+  const el = (tag: number, vr: string, value: Uint8Array | string): TopElement => {
+    const v = typeof value === 'string' ? new Uint8Array(Buffer.from(value, 'latin1')) : value
+    return { tag, vr, length: v.length, value: v }
+  }
+  const decode = (elements: TopElement[], littleEndian = true): Attributes => decodeAttributes(new Map(elements.map(e => [e.tag, e])), littleEndian)
+
+  it('trims padding, splits multiple values, reads numbers, and keeps leading spaces only where they count', () => {
+    expect(decode([
+      el(0x00080018, 'UI', '1.2.3.4\0'),
+      el(0x00080060, 'CS', 'CT '),
+      el(0x00080008, 'CS', 'ORIGINAL\\PRIMARY \\AXIAL'),
+      el(0x00200032, 'DS', ' -12.5\\3\\4e2 '),
+      el(0x00200013, 'IS', '  7 '),
+      el(0x00280030, 'DS', '0.5\\bad'),
+      el(0x00081030, 'LO', '  Heart \\ second '),
+      el(0x00324000, 'LT', '  note\nline  \0'),
+      el(0x00100020, 'LO', '')
+    ])).toEqual({
+      SOPInstanceUID: '1.2.3.4',
+      Modality: 'CT',
+      ImageType: ['ORIGINAL', 'PRIMARY', 'AXIAL'],
+      ImagePositionPatient: [-12.5, 3, 400],
+      InstanceNumber: 7,
+      PixelSpacing: [0.5, 'bad'],
+      StudyDescription: ['  Heart', ' second'],
+      StudyComments: '  note\nline',
+      PatientID: ''
+    })
+  })
+
+  it('reads text in the declared character set (UTF-8 for ISO_IR 192, else Latin-1), UIDs and codes always in the default repertoire', () => {
+    const name = new Uint8Array([...Buffer.from('Müller^Zoë', 'utf8'), 0x20])
+    expect(decode([el(0x00080005, 'CS', 'ISO_IR 192'), el(0x00100010, 'PN', name), el(0x00080060, 'CS', new Uint8Array([0x4d, 0xe9]))])).toEqual({
+      SpecificCharacterSet: 'ISO_IR 192', PatientName: 'Müller^Zoë', Modality: 'Mé'
+    })
+    expect(decode([el(0x00080005, 'CS', 'ISO_IR 100'), el(0x00100010, 'PN', new Uint8Array([0x4d, 0xfc, 0x6c, 0x6c, 0x65, 0x72, 0x20]))])).toEqual({
+      SpecificCharacterSet: 'ISO_IR 100', PatientName: 'Müller'
+    })
+  })
+
+  it('reads binary values in the syntax\'s byte order; an empty one is no value, and OB/OW/SQ are not decoded', () => {
+    const le = new Uint8Array([1, 0, 2, 0])
+    expect(decode([el(0x00280010, 'US', le), el(0x00280011, 'US', new Uint8Array([0, 1])), el(0x00281050, 'FD', new Uint8Array(new Float64Array([2.5]).buffer))])).toEqual({
+      Rows: [1, 2], Columns: 256, WindowCenter: 2.5
+    })
+    expect(decode([el(0x00280010, 'US', new Uint8Array([1, 0]))], false)).toEqual({ Rows: 256 })
+    expect(decode([el(0x00280010, 'US', new Uint8Array(0)), el(0x7fe00010, 'OW', new Uint8Array(4)), el(0x00081140, 'SQ', new Uint8Array(0))])).toEqual({ Rows: [] })
   })
 })

@@ -17,6 +17,10 @@ export type Attributes = Record<string, AttrValue>
 
 const TEXT_SINGLE = new Set(['LT', 'ST', 'UT', 'UR'])
 const TEXT_MULTI = new Set(['AE', 'AS', 'CS', 'DA', 'DS', 'DT', 'IS', 'LO', 'PN', 'SH', 'TM', 'UC', 'UI'])
+/** Text VRs whose values are the default repertoire whatever the character set. */
+const DEFAULT_REPERTOIRE = new Set(['UI', 'CS', 'DA', 'TM', 'DT', 'AS'])
+/** Multi-valued text VRs whose leading spaces are significant (trailing ones only are padding). */
+const KEEP_LEADING = new Set(['PN', 'LO', 'SH', 'UC'])
 const utf8 = new TextDecoder('utf-8')
 const latin1 = new TextDecoder('latin1')
 
@@ -25,43 +29,65 @@ export function decoderFor (specificCharacterSet: AttrValue | undefined): TextDe
   return sets.some(s => s === 'ISO_IR 192') ? utf8 : latin1
 }
 
-function binary (el: TopElement, value: Uint8Array, littleEndian: boolean): number[] {
+/** Bytes and reader of each binary VR. */
+const BINARY: Record<string, [number, (dv: DataView, o: number, le: boolean) => number]> = {
+  US: [2, (dv, o, le) => dv.getUint16(o, le)],
+  SS: [2, (dv, o, le) => dv.getInt16(o, le)],
+  UL: [4, (dv, o, le) => dv.getUint32(o, le)],
+  SL: [4, (dv, o, le) => dv.getInt32(o, le)],
+  FL: [4, (dv, o, le) => dv.getFloat32(o, le)],
+  FD: [8, (dv, o, le) => dv.getFloat64(o, le)],
+  AT: [4, (dv, o, le) => ((dv.getUint16(o, le) << 16) | dv.getUint16(o + 2, le)) >>> 0]
+}
+
+function binary (el: TopElement, value: Uint8Array, littleEndian: boolean): number[] | undefined {
+  const spec = BINARY[el.vr]
+  if (spec === undefined) return undefined
+  const [size, read] = spec
   const dv = new DataView(value.buffer, value.byteOffset, value.byteLength)
   const out: number[] = []
-  const read: Record<string, [number, (o: number) => number]> = {
-    US: [2, o => dv.getUint16(o, littleEndian)],
-    SS: [2, o => dv.getInt16(o, littleEndian)],
-    UL: [4, o => dv.getUint32(o, littleEndian)],
-    SL: [4, o => dv.getInt32(o, littleEndian)],
-    FL: [4, o => dv.getFloat32(o, littleEndian)],
-    FD: [8, o => dv.getFloat64(o, littleEndian)],
-    AT: [4, o => ((dv.getUint16(o, littleEndian) << 16) | dv.getUint16(o + 2, littleEndian)) >>> 0]
-  }
-  const spec = read[el.vr]
-  if (spec === undefined) return out
-  for (let o = 0; o + spec[0] <= value.length; o += spec[0]) out.push(spec[1](o))
+  for (let o = 0; o + size <= value.length; o += size) out.push(read(dv, o, littleEndian))
   return out
 }
 
+/**
+ * The text of a value without its trailing NULs and spaces (padding, PS3.5
+ * §6.2). Trimmed as bytes: no decoder maps anything else to them, nor ends a
+ * multi-byte character with them. Plain ASCII (nearly every value) is read
+ * directly: every decoder reads it alike.
+ */
+function text (value: Uint8Array, decoder: TextDecoder): string {
+  let end = value.length
+  while (end > 0 && (value[end - 1] === 0x20 || value[end - 1] === 0)) end--
+  for (let i = 0; i < end; i++) {
+    if ((value[i] as number) >= 0x80) return decoder.decode(value.subarray(0, end))
+  }
+  return Buffer.from(value.buffer, value.byteOffset, end).toString('latin1')
+}
+
 /** Decodes one kept element; undefined for VRs we do not decode (OB, OW, UN, SQ, ...). */
-export function decodeValue (el: TopElement, littleEndian: boolean, text: TextDecoder): AttrValue | undefined {
+export function decodeValue (el: TopElement, littleEndian: boolean, textDecoder: TextDecoder): AttrValue | undefined {
   const value = el.value
   if (value === undefined) return undefined
-  if (TEXT_SINGLE.has(el.vr) || TEXT_MULTI.has(el.vr)) {
-    const decoder = el.vr === 'UI' || el.vr === 'CS' || el.vr === 'DA' || el.vr === 'TM' || el.vr === 'DT' || el.vr === 'AS' ? latin1 : text
-    const raw = decoder.decode(value).replace(/[\0 ]+$/, '')
-    if (TEXT_SINGLE.has(el.vr)) return raw
-    const parts: Array<string | number> = raw.split('\\').map(s => el.vr === 'PN' || el.vr === 'LO' || el.vr === 'SH' || el.vr === 'UC' ? s.trimEnd() : s.trim())
+  const vr = el.vr
+  if (TEXT_SINGLE.has(vr)) return text(value, textDecoder)
+  if (TEXT_MULTI.has(vr)) {
+    const raw = text(value, DEFAULT_REPERTOIRE.has(vr) ? latin1 : textDecoder)
+    const keepLeading = KEEP_LEADING.has(vr)
+    const parts: Array<string | number> = raw.includes('\\')
+      ? raw.split('\\').map(s => keepLeading ? s.trimEnd() : s.trim())
+      : [keepLeading ? raw.trimEnd() : raw.trim()]
     // Numbers as numbers (what dcmjs gives for C-FIND answers too); a malformed
     // one stays a string for `integerString`/`decimalString` to reject.
-    if (el.vr === 'IS' || el.vr === 'DS') {
-      const re = el.vr === 'IS' ? IS_RE : DS_RE
+    if (vr === 'IS' || vr === 'DS') {
+      const re = vr === 'IS' ? IS_RE : DS_RE
       for (let i = 0; i < parts.length; i++) if (re.test(String(parts[i]))) parts[i] = Number(parts[i])
     }
     return parts.length === 1 ? (parts[0] ?? '') : parts
   }
   const numbers = binary(el, value, littleEndian)
-  if (numbers.length === 0) return el.vr in { US: 1, SS: 1, UL: 1, SL: 1, FL: 1, FD: 1, AT: 1 } ? [] : undefined
+  if (numbers === undefined) return undefined
+  if (numbers.length === 0) return []
   return numbers.length === 1 ? numbers[0] : numbers
 }
 
