@@ -145,6 +145,8 @@ async function timedGet (by: Requester, lfn: string, out: string, kind?: string,
     await rm(out, { force: true })
   }
   if (kind !== undefined) requesterSteps[`${kind} (${by})`] = got.steps
+  const answered = got.steps.prepare
+  if (kind === 'full miss' && answered !== undefined) (by === 'F' ? t.afterAnswer : t.afterAnswerOneProcess).push(got.ms - answered)
   if (kind === 'own copy' ? got.fromCopy === 0 : got.fromCopy > 0) throw new Error(`${kind ?? 'warm-up'}: ${got.fromCopy} chunks from ${by}'s copy`)
   return got.ms
 }
@@ -161,6 +163,9 @@ const t = {
   getscu: [] as number[],
   fullMiss: [] as number[],
   fullMissOneProcess: [] as number[],
+  /** ms of a full miss after A's answer (the manifest, the key, the first chunks): the transfer, the checks, the decryption. */
+  afterAnswer: [] as number[],
+  afterAnswerOneProcess: [] as number[],
   imageHit: [] as number[],
   ownCopy: [] as number[],
   prepareHit: [] as number[],
@@ -277,7 +282,9 @@ try {
 
 const rows = [
   ['(c) full miss: getImage F ← A ← Orthanc', t.fullMiss],
+  ['    of which after A answered (F)', t.afterAnswer],
   ["(c') full miss, one process: C ← A ← Orthanc", t.fullMissOneProcess],
+  ['    of which after A answered (C)', t.afterAnswerOneProcess],
   ['reference: bare getscu of the series', t.getscu],
   ['(b) slice-cache hit: getImage by F', t.sliceHit],
   ['(b) slice-cache hit: A prepare() only', t.prepareSliceHit],
@@ -307,6 +314,8 @@ printResult({
   seriesMB: round(seriesBytes / 1e6, 2),
   fullMissMs: med(t.fullMiss),
   fullMissOneProcessMs: med(t.fullMissOneProcess),
+  afterAnswerMs: med(t.afterAnswer),
+  afterAnswerOneProcessMs: med(t.afterAnswerOneProcess),
   getscuMs: med(t.getscu),
   sliceHitMs: med(t.sliceHit),
   prepareSliceHitMs: med(t.prepareSliceHit),
