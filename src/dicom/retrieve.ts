@@ -7,6 +7,7 @@
  */
 import { InvalidRegistryInputError, type Registry, type SeriesRecord } from '../registry/index.js'
 import type { RetrieveCounts } from './association.js'
+import { HELD_INSTANCE_BYTES } from './constants.js'
 import { DicomStatusError, throwIfAborted } from './errors.js'
 import { identifierFor, toAttributes, VIRTUAL_KEYS } from './identifiers.js'
 import type { IngestResult } from './ingest.js'
@@ -113,6 +114,8 @@ export async function retrieveSeries (deps: RetrieveDeps, study: string, series:
       try {
         await pool.get({ QueryRetrieveLevel: 'IMAGE', ...seriesKeys(study, series), SOPInstanceUID: uids.length === 1 ? uids[0] : uids }, {
           signal,
+          // Held in memory only for a caller that reads each instance as it lands (a build).
+          ...(options.onInstance === undefined ? {} : { holdBytes: HELD_INSTANCE_BYTES }),
           onStored: r => {
             if (r instanceof Error) return
             stored.add(r.sopInstanceUid)

@@ -10,7 +10,7 @@ import type { ComponentLogger, Logger } from '@libp2p/interface'
 import type { Registry } from '../registry/index.js'
 import { DicomAssociation, type Identifier, type RequestOptions, type RetrieveCounts, type RetrieveOptions } from './association.js'
 import type { StoreHandler } from './connection.js'
-import { HELD_INSTANCE_BYTES, resolveDicomOptions, type DicomOptions, type ResolvedDicomOptions } from './constants.js'
+import { resolveDicomOptions, type DicomOptions, type ResolvedDicomOptions } from './constants.js'
 import { retrieveProposal } from './contexts.js'
 import { Status } from './dimse.js'
 import { DicomAbortError, throwIfAborted } from './errors.js'
@@ -42,6 +42,8 @@ export type StoredListener = (result: IngestResult | Error) => void
 interface Pooled {
   assoc: DicomAssociation
   listener?: StoredListener
+  /** Instances of the current C-GET up to this size are held in memory for the listener (see `get`). */
+  holdBytes?: number
   idleTimer?: NodeJS.Timeout
   /** Instances of the current C-GET still being stored (acknowledged to the PACS on arrival). */
   storing: Set<Promise<unknown>>
@@ -84,16 +86,23 @@ export class ScuPool {
     return await this.run(async p => await p.assoc.find(model, identifier, options), options)
   }
 
-  /** C-GET; each stored instance is reported to `onStored`. */
-  async get (identifier: Identifier, options: RetrieveOptions & { onStored?: StoredListener } = {}): Promise<RetrieveCounts> {
+  /**
+   * C-GET; each stored instance is reported to `onStored`. `holdBytes`: an
+   * instance up to that size is also kept in memory as it arrives, and
+   * reported with its bytes and walk (IngestResult.held), for a listener
+   * that reads it at once.
+   */
+  async get (identifier: Identifier, options: RetrieveOptions & { onStored?: StoredListener, holdBytes?: number } = {}): Promise<RetrieveCounts> {
     return await this.run(async p => {
       if (options.onStored !== undefined) p.listener = options.onStored
+      if (options.holdBytes !== undefined) p.holdBytes = options.holdBytes
       try {
         return await p.assoc.get(SopClass.StudyRootGet, identifier, options)
       } finally {
         // Sub-operations are acknowledged on arrival: their storing may still run.
         while (p.storing.size > 0) await Promise.allSettled([...p.storing])
         delete p.listener
+        delete p.holdBytes
       }
     }, options)
   }
@@ -195,13 +204,13 @@ export class ScuPool {
    * the listener hears (each instance stored, or its error), never the PACS's
    * counts: an instance refused after its acknowledgement (not valid DICOM,
    * disk full) is missing from the retrieval, asked for again on its own,
-   * and fails it with a typed error if it fails again. A small instance is
-   * held in memory as it arrives (HELD_INSTANCE_BYTES), and the listener
-   * gets its bytes and walk with the result.
+   * and fails it with a typed error if it fails again. When the C-GET asks
+   * for it (`holdBytes`), a small instance is held in memory as it arrives,
+   * and the listener gets its bytes and walk with the result.
    */
   private storeHandler (p: Pooled): StoreHandler {
     return {
-      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false, holdBytes: HELD_INSTANCE_BYTES }),
+      open: header => this.c.store.createTemp(encodeFileMeta({ ...header, sourceAeTitle: header.peerAeTitle }), { durable: false, ...(p.holdBytes === undefined ? {} : { holdBytes: p.holdBytes }) }),
       complete: async (temp, header) => {
         if (temp === undefined) return { status: Status.OutOfResources, comment: 'cannot create a temporary file' }
         const listener = p.listener
