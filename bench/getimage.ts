@@ -40,7 +40,6 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Dm2Client } from '../src/api/index.js'
-import { getImage } from '../src/api/get-image.js'
 import { Wallet } from '../src/api/wallet.js'
 import { IDENTITY_FILE_NAME } from '../src/config/defaults.js'
 import { registerVirtualSeries } from '../src/dicom/retrieve.js'
@@ -54,7 +53,8 @@ import { startOrthanc } from '../test/dicom/helpers/orthanc.js'
 import { killAll, runTool } from '../test/dicom/helpers/tools.js'
 import { waitFor } from '../test/helpers/wait.js'
 import { printResult, printTable, round, summarize } from './lib/report.js'
-import { startRequesterProcess, type TimedGet } from './lib/requester-process.js'
+import { startRequesterProcess } from './lib/requester-process.js'
+import { timedGetImage } from './lib/timed-get.js'
 
 /** 20: on this shared 2-core VM, the medians of 10 rounds moved by a third from one run to the next. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 20)
@@ -130,20 +130,9 @@ const requesterSteps: Record<string, Record<string, number>> = {}
 
 /** A getImage by F (in its process) or C (in A's), timed where it runs. */
 async function timedGet (by: Requester, lfn: string, out: string, kind?: string, localCopy = true): Promise<number> {
-  let got: TimedGet
-  if (by === 'F') {
-    got = await requester.call({ command: 'get', lfn, out, localCopy })
-  } else {
-    const t = performance.now()
-    const steps: Record<string, number> = {}
-    const result = await getImage(c, doctorWallet, lfn, {
-      out,
-      localCopy,
-      onProgress: (e) => { if (steps[e.step] === undefined) steps[e.step] = round(performance.now() - t, 1) }
-    })
-    got = { ms: performance.now() - t, steps, fromCopy: result.sources[c.peerId.toString()] ?? 0 }
-    await rm(out, { force: true })
-  }
+  const got = by === 'F'
+    ? await requester.call({ command: 'get', lfn, out, localCopy })
+    : await timedGetImage(c, doctorWallet, { lfn, out, localCopy })
   if (kind !== undefined) requesterSteps[`${kind} (${by})`] = got.steps
   const answered = got.steps.prepare
   if (kind === 'full miss' && answered !== undefined) (by === 'F' ? t.afterAnswer : t.afterAnswerOneProcess).push(got.ms - answered)

@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { withThreadpool } from '../../src/config/defaults.js'
 import type { Ability } from '../../src/sac/index.js'
+import type { TimedGet } from './timed-get.js'
 
 export interface RequesterInit {
   name: string
@@ -17,15 +18,6 @@ export interface RequesterInit {
   /** The clinician's Ed25519 seed and certificates (the wallet the requester presents). */
   seed: number[]
   certificates: number[][]
-}
-
-export interface TimedGet {
-  /** ms from the call to the volume written, taken in the requester's process. */
-  ms: number
-  /** ms from the call to each step's first event. */
-  steps: Record<string, number>
-  /** Chunks read from the requester's own copy. */
-  fromCopy: number
 }
 
 export type RequesterCall =

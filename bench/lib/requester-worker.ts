@@ -8,16 +8,16 @@
  * stays out of them. The process leaves when told to or when its parent goes.
  */
 import '../../src/polyfill.js'
-import { readdir, rm } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { getImage } from '../../src/api/get-image.js'
 import { Wallet } from '../../src/api/wallet.js'
 import { loadConfig } from '../../src/config/load.js'
 import { routingTableSize } from '../../src/node/discovery.js'
 import { createHospitalNode, type HospitalNode } from '../../src/node/index.js'
 import { localNodeOverrides } from '../../src/node/local-federation.js'
 import { issueCertificate, signerFromSeed } from '../../src/sac/index.js'
-import type { RequesterCall, RequesterInit, RequesterMessage, TimedGet } from './requester-process.js'
+import type { RequesterCall, RequesterInit, RequesterMessage } from './requester-process.js'
+import { timedGetImage } from './timed-get.js'
 
 let node: HospitalNode | undefined
 let wallet: Wallet | undefined
@@ -41,26 +41,13 @@ async function start (init: RequesterInit): Promise<{ peerId: string }> {
   return { peerId: node.peerId.toString() }
 }
 
-async function timedGet (n: HospitalNode, w: Wallet, args: { lfn: string, out: string, localCopy: boolean }): Promise<TimedGet> {
-  const t = performance.now()
-  const steps: Record<string, number> = {}
-  const result = await getImage(n, w, args.lfn, {
-    out: args.out,
-    localCopy: args.localCopy,
-    onProgress: (e) => { if (steps[e.step] === undefined) steps[e.step] = Math.round((performance.now() - t) * 10) / 10 }
-  })
-  const ms = performance.now() - t
-  await rm(args.out, { force: true })
-  return { ms, steps, fromCopy: result.sources[n.peerId.toString()] ?? 0 }
-}
-
 async function run (call: RequesterCall): Promise<unknown> {
   if (node === undefined || wallet === undefined) throw new Error('the requester has not started')
   const n = node
   switch (call.command) {
     case 'routing': return routingTableSize(n)
     case 'resolvable': return await n.localization.resolveLfn(call.lfn, { fresh: true }).then(() => true, () => false)
-    case 'get': return await timedGet(n, wallet, call)
+    case 'get': return await timedGetImage(n, wallet, call)
     case 'settled': return await n.dataPlane.copyWriter.settled()
     case 'register': {
       let lfn = ''

@@ -21,6 +21,12 @@ export interface IngestComponents {
   logger: ComponentLogger
 }
 
+/** An instance's bytes held in memory as they arrived, and the walk that inspected them (see IngestResult.held). */
+export interface HeldInstance {
+  bytes: Uint8Array
+  walk?: DatasetWalk
+}
+
 export interface IngestResult extends AddResult {
   sopInstanceUid: string
   /** Absolute path of the stored file. */
@@ -31,7 +37,7 @@ export interface IngestResult extends AddResult {
    * fill, see ScuPool), and the walk that inspected them: what reads the
    * instance next need not read the file or walk its data set again.
    */
-  held?: { bytes: Uint8Array, walk?: DatasetWalk }
+  held?: HeldInstance
 }
 
 /** Registry input from an inspected instance. */
@@ -66,20 +72,19 @@ export class Ingestor {
    */
   async ingestTemp (temp: TempFile, expected?: ExpectedInstance, options: { durable?: boolean } = {}): Promise<IngestResult> {
     let info: InstanceInfo
-    let bytes: Uint8Array | undefined
-    let walk: DatasetWalk | undefined
+    let held: HeldInstance | undefined
     try {
       if (temp.error !== undefined) {
         throw temp.error instanceof RangeError
           ? new InvalidDicomError(temp.error.message, 0xa700)
           : new InvalidDicomError('cannot write the instance', 0xa700)
       }
-      bytes = temp.held()
+      const bytes = temp.held()
       if (bytes !== undefined) {
         // Held in memory as it was written: inspected there, the file not read back.
-        const inspected = inspectBytes(bytes, expected)
-        info = inspected.info
-        walk = inspected.walk
+        const { info: inspected, walk } = inspectBytes(bytes, expected)
+        info = inspected
+        held = walk === undefined ? { bytes } : { bytes, walk }
       } else {
         // Read through the temp file's own descriptor: no open, fstat or close.
         const fd = temp.descriptor
@@ -105,7 +110,7 @@ export class Ingestor {
     const path = committed.path
     this.log.trace('stored instance %s of %s', result.instanceKey, result.lfn)
     const stored: IngestResult = { ...result, sopInstanceUid: info.sopInstanceUid, path, size: info.size }
-    if (bytes !== undefined) stored.held = walk === undefined ? { bytes } : { bytes, walk }
+    if (held !== undefined) stored.held = held
     return stored
   }
 

@@ -10,7 +10,7 @@ import type { RetrieveCounts } from './association.js'
 import { HELD_INSTANCE_BYTES } from './constants.js'
 import { DicomStatusError, throwIfAborted } from './errors.js'
 import { identifierFor, toAttributes, VIRTUAL_KEYS } from './identifiers.js'
-import type { IngestResult } from './ingest.js'
+import type { HeldInstance } from './ingest.js'
 import type { ScuPool } from './scu-pool.js'
 
 export interface RetrieveDeps {
@@ -32,7 +32,7 @@ export interface RetrieveProgress {
 export interface StoredInstance {
   key: string
   path: string
-  held?: IngestResult['held']
+  held?: HeldInstance
 }
 
 export interface RetrieveSeriesOptions {

@@ -48,7 +48,6 @@ export class TempFile {
   private readonly holdBytes: number
   /** What was written, while held (undefined once the file grew past holdBytes). */
   private pieces: Uint8Array[] | undefined
-  private whole: Uint8Array | undefined
 
   constructor (path: string, private readonly maxBytes: number, init: TempFileInit = {}) {
     this.path = path
@@ -97,11 +96,8 @@ export class TempFile {
    */
   held (): Uint8Array | undefined {
     if (this.pieces === undefined || this.failure !== undefined) return undefined
-    if (this.whole === undefined || this.whole.byteLength !== this.bytes) {
-      this.whole = this.pieces.length === 1 ? this.pieces[0] : Buffer.concat(this.pieces, this.bytes)
-      this.pieces = this.whole === undefined ? [] : [this.whole]
-    }
-    return this.whole
+    if (this.pieces.length !== 1) this.pieces = [Buffer.concat(this.pieces, this.bytes)]
+    return this.pieces[0]
   }
 
   /** One fdatasync of what is written now, in the thread pool. */

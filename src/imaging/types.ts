@@ -1,5 +1,5 @@
 /** What the image pipeline needs from the rest of the node. */
-import type { DatasetWalk } from '../dicom/part10/index.js'
+import type { HeldInstance } from '../dicom/ingest.js'
 
 /** One registered series, as the registry describes it (descriptive fields only). */
 export interface SeriesInfo {
@@ -34,7 +34,7 @@ export interface SliceProgress {
 export interface ArrivedSlice {
   name: string
   path: string
-  held?: { bytes: Uint8Array, walk?: DatasetWalk }
+  held?: HeldInstance
 }
 
 /** The DICOM side: brings the instances of a series onto local disk (slice cache, else PACS). */
