@@ -2,13 +2,14 @@
  * getImage at the requester (DESIGN.md main flow, paper fig. 4a): locate the
  * LFN in the DHT, ask its master to prepare it (or prepare it here if this is
  * the master), verify the signed manifest, get the sealed chunks (each
- * chunk's hash checked) — a small image's with the master's answer, on its
- * stream; a larger one's from the master and every replica at once, and
- * whatever did not arrive whole over `/dm2/chunks` — and the data key
- * wrapped to a fresh X25519 key (with the answer too, when the master
- * releases it there), decrypt, and write the NIfTI volume. Chunks already
- * downloaded are kept between attempts (resume); the output appears only
- * once complete.
+ * chunk's hash checked) — a small image's on the master's answer stream,
+ * as the master seals them (before its answer) and after the answer; a
+ * larger one's from the master and every replica at once, and whatever did
+ * not arrive whole over `/dm2/chunks` — and the data key wrapped to a fresh
+ * X25519 key (on the answer stream too, as soon as the master's build drew
+ * it and released it: it is unwrapped while the image is built), decrypt,
+ * and write the NIfTI volume. Chunks already downloaded are kept between
+ * attempts (resume); the output appears only once complete.
  *
  * A requester keeps what it fetched (sealed chunks and the signed manifest,
  * ciphertext only) in its node's cache of copies, and the next getImage of the
@@ -30,7 +31,7 @@ import {
   chunkId, contentIdToCid, decodeOwnSignedManifest, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest
 } from '../privacy/payload/index.js'
 import type { ImageLease } from '../cache/index.js'
-import { imageArguments, INLINE_MAX_CHUNKS, type InlineChunks } from '../protocols/image/index.js'
+import { imageArguments, INLINE_MAX_CHUNKS, type AheadChunk, type InlineChunks } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
 import { STALL_TIMEOUT_MS } from '../protocols/chunks/index.js'
 import { DeniedError, ProtocolError } from '../protocols/status.js'
@@ -132,6 +133,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
   let downloads: Downloads | undefined
   /** Chunks following the master's answer on its stream, until received or let go. */
   let inline: InlineChunks | undefined
+  /** Chunks the master sent ahead of its answer, unchecked until the manifest is. */
+  let aheadChunks: ReadonlyMap<number, AheadChunk> | undefined
   /** A copy of this image kept here earlier: named to the master, read if it is still current; pinned until read or let go. */
   let copy: HeldCopy | undefined
   try {
@@ -155,6 +158,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const recipient = atMaster ? undefined : generateRecipientKeyPair()
     /** The data key wrapped to `recipient`, when the master handed it out with the manifest. */
     let wrappedInline: Uint8Array | undefined
+    /** The key the master sent ahead of its answer, unwrapped as it arrived, for the version it named. */
+    let keyAhead: { version: number, key: Promise<Uint8Array> } | undefined
     const keepCopy = recipient !== undefined && (options.localCopy ?? node.config.keepCopies)
     copy = keepCopy ? await heldCopy(node, id) : undefined
     if (recipient === undefined) {
@@ -165,11 +170,23 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       // The key is asked for with the image, for the version the DHT names (the usual case: it is current).
       const key = { lfn: id, version: record.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, record.version, recipient.publicKey)) }
       const prepared = await node.libp2p.services.image.prepare(master, {
-        lfn, format, auth: auth(master, 'image/prepare', imageArguments(lfn, format)), key, inline: true, ...(copy === undefined ? {} : { have: copy.contentId })
+        lfn,
+        format,
+        auth: auth(master, 'image/prepare', imageArguments(lfn, format)),
+        key,
+        inline: true,
+        ahead: true,
+        onAheadKey: ({ version, wrapped }) => {
+          const unwrapped = unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version })
+          unwrapped.catch(() => {})
+          keyAhead = { version, key: unwrapped }
+        },
+        ...(copy === undefined ? {} : { have: copy.contentId })
       }, abortable)
       manifestBytes = prepared.manifest
       wrappedInline = prepared.wrapped
       inline = prepared.inline
+      aheadChunks = prepared.aheadChunks
       onProgress?.({ step: 'prepare', cached: undefined })
     }
     const manifest: Manifest = await verifySignedManifest(manifestBytes, { expectedMaster: record.master })
@@ -221,15 +238,17 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
       let bytes = 0
       let joined = 1
       let keyFailed = false
-      // The key came with the manifest, or is asked for while the chunks flow; it is unwrapped at once.
-      const delivered = wrappedInline !== undefined
+      // The key came ahead of the answer (unwrapped already), or with it, or is asked for while
+      // the chunks flow; it is unwrapped at once. A key with the answer supersedes one sent ahead.
+      const ahead = wrappedInline === undefined && keyAhead?.version === manifest.version ? keyAhead.key : undefined
+      const delivered = wrappedInline !== undefined || ahead !== undefined
         ? Promise.resolve(wrappedInline)
         : node.libp2p.services.keys.request(master, {
           lfn: id, version: manifest.version, recipient: recipient.publicKey, auth: auth(master, 'keys/release', keyArguments(id, manifest.version, recipient.publicKey))
         }, abortable)
       const keyed = delivered.then(async wrapped => {
         onProgress?.({ step: 'key' })
-        return await unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version })
+        return await (wrapped === undefined ? ahead as Promise<Uint8Array> : unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version: manifest.version }))
       }).catch((err: unknown) => { keyFailed = true; throw err })
       // Chunks in memory are decrypted and written as they arrive, once the key is here.
       const fail = sink.fail
@@ -260,12 +279,16 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
             return from
           }
         }
+        // Those the master sent ahead of its answer count if the manifest lists them; the rest follow the answer.
+        const putAhead = await takeAhead(aheadChunks, manifest, sink, size => { arrived(size, master) })
+        aheadChunks = undefined
+        if (putAhead.size > 0) from[record.master] = putAhead.size
         const withAnswer = inline
         inline = undefined
         if (withAnswer !== undefined) {
-          from[record.master] = 0
+          from[record.master] ??= 0
           await withAnswer.receive({
-            expected: new Map(refs.map(r => [r.index, r.id])),
+            expected: new Map(refs.filter(r => !putAhead.has(r.index)).map(r => [r.index, r.id])),
             stallMs: STALL_TIMEOUT_MS,
             ...abortable,
             onChunk: async (index, chunk) => {
@@ -278,8 +301,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
             // A chunk that did not arrive whole (a wrong hash, a stall, a cut stream) is asked for again below.
             node.logger.forComponent('dm2:get-image')('chunks with the answer of %p incomplete: %s', master, (err as Error).name)
           })
-          if (from[record.master] === manifest.chunks.length) return from
         }
+        if (from[record.master] === manifest.chunks.length) return from
         const result = await node.libp2p.services.chunks.fetch({
           contentId: manifest.merkleRoot,
           chunks: refs,
@@ -342,6 +365,24 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)
   }
+}
+
+/**
+ * Puts the chunks the master sent ahead of its answer into `sink`, each only
+ * if the manifest lists its size and hash and the sink lacks it (one that
+ * does not match is left for the transfer to fetch). Returns the indexes put.
+ */
+export async function takeAhead (chunks: ReadonlyMap<number, AheadChunk> | undefined, manifest: Manifest, sink: Downloads, onChunk: (size: number) => void): Promise<Set<number>> {
+  const put = new Set<number>()
+  for (const [index, chunk] of chunks ?? []) {
+    const ref = manifest.chunks[index]
+    const size = byteLengthOf(chunk.bytes)
+    if (ref === undefined || size !== ref.size || Buffer.compare(chunk.sha256, ref.id) !== 0 || await sink.has(index)) continue
+    await sink.put(index, chunk.bytes)
+    onChunk(size)
+    put.add(index)
+  }
+  return put
 }
 
 /**

@@ -18,7 +18,7 @@ import { NIFTI_VOX_OFFSET } from '../assembly/constants.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
-  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, chunkCount, TAG_BYTES, type ManifestSigner
+  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, chunkCount, TAG_BYTES, type ManifestSigner, type SealedChunk
 } from '../privacy/payload/index.js'
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
@@ -61,21 +61,32 @@ export interface BuildDeps {
   hot?: HotImages
 }
 
+/** What a preparation hears of its build (see ImagePipeline.prepare). */
+export interface BuildHooks {
+  /** Progress, fanned out to every joined caller. */
+  emit: (e: PrepareEvent) => void
+  /**
+   * With it, an image that fits `deps.hot` is announced through it as soon as
+   * its manifest is signed and its data key stored: its chunks are then served
+   * from memory while the commit runs (which a failure still undoes whole, the
+   * early answer's key and chunks included).
+   */
+  ready?: (image: PreparedImage) => void
+  /** Sees the data key as soon as it exists (ImagePipeline's `onDataKey`). */
+  drawn?: (dataKey: Uint8Array) => void
+  /** Sees each chunk as it is sealed, with the chunk count, for an image held for `ready` (ImagePipeline's `onSealed`). */
+  sealed?: (chunk: SealedChunk, totalChunks: number) => void
+}
+
 /** What the seal step reads: a work file (the DICOM form) or the volume's bytes as assembly makes them. */
 type Plaintext =
   | { kind: 'file', path: string }
   | { kind: 'stream', bytes: AsyncIterable<Uint8Array>, totalSize: number }
 
-/**
- * Runs the build steps as tools of `r`; `emit` fans progress out to every
- * joined caller. With `ready`, an image that fits `deps.hot` is announced
- * through it as soon as its manifest is signed and its data key stored: its
- * chunks are then served from memory while the commit runs (which a failure
- * still undoes whole, the early answer's key and chunks included).
- * `drawn` sees the data key as soon as it exists (ImagePipeline's `onDataKey`).
- */
-export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, emit: (e: PrepareEvent) => void, format: ImageFormat = 'nifti', ready?: (image: PreparedImage) => void, drawn?: (dataKey: Uint8Array) => void): Promise<PreparedImage> {
+/** Runs the build steps as tools of `r`, telling `hooks` (see BuildHooks). */
+export async function buildImage (r: RequestContext, deps: BuildDeps, info: SeriesInfo, hooks: BuildHooks, format: ImageFormat = 'nifti'): Promise<PreparedImage> {
   const { version } = info
+  const { emit, ready, drawn } = hooks
   // What is cached, keyed, sealed and indexed: the LFN for the volume, a derived id for the DICOM form.
   const lfn = imageId(info.lfn, format)
   // The data key exists before anything is fetched, so that the undo of storing it is journaled now,
@@ -173,7 +184,8 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
         }
       })
       // Held in memory for an early answer when the image fits (see hot-images.ts).
-      const hold = ready !== undefined && deps.hot?.fits(input.totalSize + chunkCount(sealer.layout) * TAG_BYTES) === true
+      const totalChunks = chunkCount(sealer.layout)
+      const hold = ready !== undefined && deps.hot?.fits(input.totalSize + totalChunks * TAG_BYTES) === true
       const kept: Uint8Array[] = []
       // Chunk files are written while the next chunks are sealed, a few at a time
       // (all at once when held: the bytes are in memory anyway, and the commit waits for them).
@@ -181,7 +193,11 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
       const inFlight = new Set<Promise<void>>()
       try {
         for await (const chunk of sealer.chunks) {
-          if (hold) kept.push(chunk.bytes)
+          if (hold) {
+            kept.push(chunk.bytes)
+            // Watchers may send it on at once (it is held anyway): its manifest follows with the early answer.
+            hooks.sealed?.(chunk, totalChunks)
+          }
           const path = chunkFiles.path(chunk.index)
           const write: Promise<void> = chunkFiles.write(chunk.index, chunk.bytes).then(() => { inFlight.delete(write) })
           write.catch(() => {})

@@ -27,7 +27,7 @@
 import type { Logger } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import type { ImageCache } from '../cache/images.js'
-import type { ManifestSigner } from '../privacy/payload/index.js'
+import type { ManifestSigner, SealedChunk } from '../privacy/payload/index.js'
 import { TransactionError, TxEngine } from '../tx/index.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import { buildImage, type BuildDeps, type PublishInput } from './build.js'
@@ -100,12 +100,29 @@ export interface PrepareOptions {
    * failed build: whoever uses it compares it with the stored one first.
    */
   onDataKey?: (dataKey: Uint8Array, version: number) => void
+  /**
+   * Called with each chunk of the build this call starts or joins as soon as
+   * it is sealed, with the build's chunk count and version; a caller joining
+   * mid-seal sees only the chunks sealed after it joined. Only for an image
+   * held in memory for an early answer (`early`, and small enough: see
+   * hot-images.ts), never for one found in the cache. In-process only: the
+   * bytes are the very ones held (never to be written to), and they are
+   * the image's only once its manifest lists them: the early answer that
+   * follows is that build's, and a caller that got another answer (the
+   * build failed) must not use them. It lets a requester's chunks travel
+   * while the rest is still sealed (protocols/image).
+   */
+  onSealed?: (chunk: SealedChunk, totalChunks: number, version: number) => void
 }
 
-/** Data keys drawn by running builds, for the callers that asked to see them (`onDataKey`). */
-interface DrawnKey {
+type KeyHook = (dataKey: Uint8Array, version: number) => void
+type ChunkHook = (chunk: SealedChunk, totalChunks: number, version: number) => void
+
+/** What the callers of a running build asked to see of it (`onDataKey`, `onSealed`). */
+interface BuildHooks {
   dataKey?: Uint8Array
-  hooks: Set<(dataKey: Uint8Array, version: number) => void>
+  keys: Set<KeyHook>
+  chunks: Set<ChunkHook>
 }
 
 export class ImagePipeline {
@@ -117,8 +134,8 @@ export class ImagePipeline {
   private readonly service: string
   /** Progress listeners of the callers joined on one `lfn@version` (the build runs once for all). */
   private readonly listeners = new Map<string, Set<(e: PrepareEvent) => void>>()
-  /** Callers waiting for a build's data key, by `lfn@version` of the image: only while one is. */
-  private readonly drawnKeys = new Map<string, DrawnKey>()
+  /** Callers watching a build (its data key, its sealed chunks), by `lfn@version` of the image: only while one is. */
+  private readonly hooks = new Map<string, BuildHooks>()
   /** DHT announcements, and preparations answered early, still running in the background. */
   private readonly announcements = new Set<Promise<void>>()
   /** Early answers awaited, by `lfn@version` of the image: resolved by the build once it can serve. */
@@ -170,8 +187,9 @@ export class ImagePipeline {
     const key = `${id}@${info.version}`
     const listener = options.onProgress
     if (listener !== undefined) this.listen(key, listener)
-    const onDataKey = options.onDataKey
+    const { onDataKey, onSealed } = options
     if (onDataKey !== undefined) this.hookKey(key, info.version, onDataKey)
+    if (onSealed !== undefined) this.hooksOf(key).chunks.add(onSealed)
     const early = options.early === true && this.init.hot !== undefined ? this.awaitReady(key) : undefined
     // An early caller's signal aborts the preparation only until it is answered.
     const follow = early === undefined ? undefined : followUntilDetached(options.signal)
@@ -182,9 +200,12 @@ export class ImagePipeline {
         const again = await q.tool('cache', async () => await this.fromCache(info, id))
         if (again !== undefined) return again
         return await q.request('build', { service: this.service, join: key },
-          async (r) => await buildImage(r, this.deps, info, (e) => { this.emit(key, e) }, format,
-            early === undefined ? undefined : (image) => { this.markReady(key, image) },
-            (dataKey) => { this.keyDrawn(key, info.version, dataKey) }))
+          async (r) => await buildImage(r, this.deps, info, {
+            emit: (e) => { this.emit(key, e) },
+            ...(early === undefined ? {} : { ready: (image: PreparedImage) => { this.markReady(key, image) } }),
+            drawn: (dataKey) => { this.keyDrawn(key, info.version, dataKey) },
+            sealed: (chunk, total) => { this.chunkSealed(key, info.version, chunk, total) }
+          }, format))
       }, signal === undefined ? {} : { signal })
       if (early === undefined) return await run
       const first = await Promise.race([run.then(image => ({ image, done: true })), early.then(image => ({ image, done: false }))])
@@ -201,7 +222,9 @@ export class ImagePipeline {
       if (early !== undefined) this.stopWaiting(key, early)
       follow?.detach()
       if (listener !== undefined) this.unlisten(key, listener)
-      if (onDataKey !== undefined) this.unhookKey(key, onDataKey)
+      if (onDataKey !== undefined) this.hooksOf(key).keys.delete(onDataKey)
+      if (onSealed !== undefined) this.hooksOf(key).chunks.delete(onSealed)
+      this.dropHooksIfUnused(key)
     }
   }
 
@@ -273,28 +296,37 @@ export class ImagePipeline {
     if (set?.size === 0) this.listeners.delete(key)
   }
 
-  private hookKey (key: string, version: number, hook: (dataKey: Uint8Array, version: number) => void): void {
-    let entry = this.drawnKeys.get(key)
+  private hooksOf (key: string): BuildHooks {
+    let entry = this.hooks.get(key)
     if (entry === undefined) {
-      entry = { hooks: new Set() }
-      this.drawnKeys.set(key, entry)
+      entry = { keys: new Set(), chunks: new Set() }
+      this.hooks.set(key, entry)
     }
-    entry.hooks.add(hook)
-    if (entry.dataKey !== undefined) callHook(hook, entry.dataKey, version)
+    return entry
   }
 
-  private unhookKey (key: string, hook: (dataKey: Uint8Array, version: number) => void): void {
-    const entry = this.drawnKeys.get(key)
-    entry?.hooks.delete(hook)
-    if (entry?.hooks.size === 0) this.drawnKeys.delete(key)
+  private dropHooksIfUnused (key: string): void {
+    const entry = this.hooks.get(key)
+    if (entry !== undefined && entry.keys.size === 0 && entry.chunks.size === 0) this.hooks.delete(key)
+  }
+
+  private hookKey (key: string, version: number, hook: KeyHook): void {
+    const entry = this.hooksOf(key)
+    entry.keys.add(hook)
+    if (entry.dataKey !== undefined) callHook(() => { hook(entry.dataKey as Uint8Array, version) })
   }
 
   /** A build drew its data key: kept for callers joining later only while someone is hooked. */
   private keyDrawn (key: string, version: number, dataKey: Uint8Array): void {
-    const entry = this.drawnKeys.get(key)
+    const entry = this.hooks.get(key)
     if (entry === undefined) return
     entry.dataKey = dataKey
-    for (const hook of entry.hooks) callHook(hook, dataKey, version)
+    for (const hook of entry.keys) callHook(() => { hook(dataKey, version) })
+  }
+
+  /** A build held for an early answer sealed a chunk: the callers watching now see it. */
+  private chunkSealed (key: string, version: number, chunk: SealedChunk, total: number): void {
+    for (const hook of this.hooks.get(key)?.chunks ?? []) callHook(() => { hook(chunk, total, version) })
   }
 
   private emit (key: string, event: PrepareEvent): void {
@@ -321,9 +353,9 @@ export class ImagePipeline {
   }
 }
 
-function callHook (hook: (dataKey: Uint8Array, version: number) => void, dataKey: Uint8Array, version: number): void {
+function callHook (call: () => void): void {
   try {
-    hook(dataKey, version)
+    call()
   } catch {
     // A caller's bug must not fail the preparation.
   }

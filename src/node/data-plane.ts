@@ -370,7 +370,8 @@ export class DataPlane {
             format: options.format,
             early: true,
             ...(options.signal === undefined ? {} : { signal: options.signal }),
-            ...(options.onDataKey === undefined ? {} : { onDataKey: options.onDataKey })
+            ...(options.onDataKey === undefined ? {} : { onDataKey: (key: Uint8Array, version: number) => { options.onDataKey?.(key, version, imageId(lfn, options.format)) } }),
+            ...(options.onSealed === undefined ? {} : { onSealed: options.onSealed })
           })
           return { fileId: imageId(lfn, options.format), version: p.version, manifest: p.manifest }
         }

@@ -3,9 +3,15 @@
  * protocols (key release, similarity, metadata query). Both frames are
  * length-prefixed with a hard cap and a timeout; the server never sends an
  * exception's text, only a status code (and a machine-readable reason).
+ *
+ * A protocol may let its handler send frames ahead of the answer (`ahead`,
+ * see RpcHandler): each starts with a kind byte that cannot begin a CBOR map
+ * (0xa0-0xbf), so the caller (`onAhead`) tells them from the answer, which
+ * always is one. Only for a request that asked for them.
  */
 import type { Connection, Logger, Stream } from '@libp2p/interface'
 import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { decodeCanonical, encodeCanonical } from '../sac/cbor.js'
 import { isStatus, ProtocolError, statusError, type Status } from './status.js'
 
@@ -13,6 +19,8 @@ export interface RpcLimits {
   maxRequestBytes: number
   maxResponseBytes: number
   timeoutMs: number
+  /** Largest frame sent ahead of the answer (see RpcHandler); the answer itself stays within maxResponseBytes. */
+  maxAheadBytes?: number
 }
 
 /**
@@ -30,7 +38,21 @@ export interface RpcMore {
   release: () => void
 }
 
-export type RpcHandler = (request: Record<string, unknown>, connection: Connection, signal: AbortSignal) => Promise<RpcReply>
+/**
+ * `ahead`: queues a frame to go before the answer, in order (written while
+ * the handler still works; the answer waits for them). It must start with a
+ * kind byte outside 0xa0-0xbf. Returns false, sending nothing, once the
+ * handler has returned or a write has failed (the requester is gone: the
+ * answer then fails too). Only for a requester that asked for such frames.
+ */
+export type RpcHandler = (request: Record<string, unknown>, connection: Connection, signal: AbortSignal, ahead: AheadSender) => Promise<RpcReply>
+
+export type AheadSender = (frame: Uint8Array | Uint8ArrayList) => boolean
+
+/** True for a frame sent ahead of the answer: the answer is a CBOR map, whose first byte is 0xa0-0xbf. */
+export function isAheadFrame (frame: Uint8ArrayList): boolean {
+  return frame.byteLength === 0 || (frame.get(0) & 0xe0) !== 0xa0
+}
 
 /** `value` as a CBOR map, or ProtocolError (a request's nested fields included). */
 export function asMap (value: unknown): Record<string, unknown> {
@@ -52,15 +74,32 @@ export function rpcServer (limits: RpcLimits, handler: RpcHandler, log: Logger):
         if ((err as Error).name === 'AbortError' || (err as Error).name === 'TimeoutError') throw err
         log('invalid request from %p: %s', connection.remotePeer, (err as Error).name)
       }
+      /** Frames ahead of the answer, written one after the other while the handler works. */
+      let aheadOpen = true
+      let aheadWrites = Promise.resolve()
+      let aheadFailed: unknown
+      const ahead: AheadSender = (frame) => {
+        if (!aheadOpen || aheadFailed !== undefined) return false
+        aheadWrites = aheadWrites.then(async () => {
+          if (aheadFailed === undefined) await lp.write(frame, { signal })
+        }).catch((err: unknown) => { aheadFailed ??= err })
+        return true
+      }
       if (request === undefined) {
         reply = { status: 'INVALID' }
       } else {
         try {
-          reply = await handler(request, connection, signal)
+          reply = await handler(request, connection, signal, ahead)
         } catch (err) {
           log.error('handler failed for %p: %s', connection.remotePeer, (err as Error).message)
           reply = { status: (err as Error).name === 'ProtocolError' ? 'INVALID' : 'ERROR' }
         }
+      }
+      aheadOpen = false
+      await aheadWrites
+      if (aheadFailed !== undefined) {
+        (reply.status === 'OK' ? reply.more : undefined)?.release()
+        throw aheadFailed
       }
       const more = reply.status === 'OK' ? reply.more : undefined
       try {
@@ -90,17 +129,27 @@ export async function rpcCall (stream: Stream, request: Record<string, unknown>,
  * the OK body and the stream, paused, with any bytes already read after the
  * answer put back. The caller reads it (resume) and closes or aborts it.
  */
-export async function rpcCallWithMore (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal?: AbortSignal): Promise<{ body: Record<string, unknown>, stream: Stream }> {
-  return await exchange(stream, request, limits, signal, true)
+export async function rpcCallWithMore (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal?: AbortSignal, onAhead?: (frame: Uint8ArrayList) => void): Promise<{ body: Record<string, unknown>, stream: Stream }> {
+  return await exchange(stream, request, limits, signal, true, onAhead)
 }
 
-async function exchange (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal: AbortSignal | undefined, keepOpen: boolean): Promise<{ body: Record<string, unknown>, stream: Stream }> {
+/** `onAhead`: takes each frame sent ahead of the answer (see RpcHandler), or throws to fail the call; without it, such a frame fails the call. */
+async function exchange (stream: Stream, request: Record<string, unknown>, limits: RpcLimits, signal: AbortSignal | undefined, keepOpen: boolean, onAhead?: (frame: Uint8ArrayList) => void): Promise<{ body: Record<string, unknown>, stream: Stream }> {
   const timeout = AbortSignal.timeout(limits.timeoutMs)
   const s = signal === undefined ? timeout : AbortSignal.any([signal, timeout])
-  const lp = lpStream(stream, { maxDataLength: limits.maxResponseBytes })
+  const maxFrame = onAhead === undefined ? limits.maxResponseBytes : Math.max(limits.maxResponseBytes, limits.maxAheadBytes ?? 0)
+  const lp = lpStream(stream, { maxDataLength: maxFrame })
   try {
     await lp.write(encodeCanonical(request, limits.maxRequestBytes), { signal: s })
-    const reply = asMap(decodeCanonical((await lp.read({ signal: s })).subarray(), limits.maxResponseBytes))
+    let frame = await lp.read({ signal: s })
+    if (onAhead !== undefined) {
+      while (isAheadFrame(frame)) {
+        onAhead(frame)
+        frame = await lp.read({ signal: s })
+      }
+    }
+    if (frame.byteLength > limits.maxResponseBytes) throw new ProtocolError('answer too large')
+    const reply = asMap(decodeCanonical(frame.subarray(), limits.maxResponseBytes))
     if (!isStatus(reply.status)) throw new ProtocolError('unknown status')
     if (reply.status !== 'OK') {
       await stream.close({ signal: s }).catch(() => {})

@@ -43,8 +43,9 @@ describe('image pipeline: early answers', () => {
     await tmp.remove()
   })
 
-  async function site (hotBytes?: number): Promise<Site> {
+  async function site (hotBytes?: number, chunkSize?: number): Promise<Site> {
     const s = await openSite({
+      ...(chunkSize === undefined ? {} : { chunkSize }),
       root: join(tmp.path, `site-${sites.length}`),
       slices: folderSlices(seriesDir, { calls: 0 }),
       series: (lfn) => seriesInfo(lfn, instances),
@@ -132,6 +133,38 @@ describe('image pipeline: early answers', () => {
     expect(s.cache.images.has('lfn-4', 1)).toBe(true)
     expect(await s.index.get(answer.contentId)).toEqual({ lfn: 'lfn-4', version: 1 })
     expect(s.hot.heldBytes).toBe(0)
+  })
+
+  it('a caller watching the build sees each chunk as it is sealed, before the answer: the very chunks its manifest lists', async () => {
+    const s = await site(undefined, 16 * 1024)
+    commit.open()
+    const seen: Array<{ index: number, id: string, total: number, version: number }> = []
+    let answered = false
+    const answer = await s.pipeline.prepare('lfn-6', {
+      early: true,
+      onSealed: (chunk, total, version) => {
+        expect(answered).toBe(false)
+        seen.push({ index: chunk.index, id: createHash('sha256').update(chunk.bytes).digest('hex'), total, version })
+      }
+    })
+    answered = true
+    const manifest = await verifySignedManifest(answer.manifest, { expectedMaster: s.master })
+    expect(manifest.chunks.length).toBeGreaterThan(1)
+    expect(seen).toEqual(manifest.chunks.map((c, index) => ({ index, id: Buffer.from(c.id).toString('hex'), total: manifest.chunks.length, version: 1 })))
+    // A cached image is not sealed again: nothing to see. A watcher's bug does not fail the build.
+    await s.pipeline.settled()
+    const again: number[] = []
+    expect((await s.pipeline.prepare('lfn-6', { early: true, onSealed: (c) => { again.push(c.index) } })).cached).toBe(true)
+    expect(again).toEqual([])
+    expect((await s.pipeline.prepare('lfn-7', { early: true, onSealed: () => { throw new Error('watcher bug') } })).cached).toBe(false)
+  })
+
+  it('an image beyond the memory budget is not shown chunk by chunk (it is not held for an early answer)', async () => {
+    const s = await site(1024, 16 * 1024)
+    commit.open()
+    const seen: number[] = []
+    await s.pipeline.prepare('lfn-8', { early: true, onSealed: (c) => { seen.push(c.index) } })
+    expect(seen).toEqual([])
   })
 
   it('callers without early still wait for the commit', async () => {

@@ -79,6 +79,8 @@ export interface SiteOptions {
   afterIndexPut?: (key: string) => Promise<void>
   /** Byte budget of the images served from memory while they commit (early answers). */
   hotBytes?: number
+  /** Sealed chunk size (default: the payload's). */
+  chunkSize?: number
 }
 
 export async function openSite (o: SiteOptions): Promise<Site> {
@@ -114,7 +116,8 @@ export async function openSite (o: SiteOptions): Promise<Site> {
     publish: o.publish ?? (async () => {}),
     scratch,
     log: logger.forComponent('dm2:imaging:test'),
-    hot
+    hot,
+    ...(o.chunkSize === undefined ? {} : { chunkSize: o.chunkSize })
   })
   return {
     db,

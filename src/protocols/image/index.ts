@@ -36,20 +36,36 @@
  * no chunks follow the answer: the requester reads its own copy, checked
  * against the manifest this answer signs. Access and the key release are
  * judged and audited as for any request; only the bytes stay home.
+ *
+ * `ahead` (optional, `true`, with `inline`): the requester takes frames
+ * before the answer (ahead.ts), so that what a build produces travels while
+ * the build goes on instead of after it: the wrapped data key as soon as
+ * the build drew it and the key release's access check (judged, on the
+ * resource the request itself was judged on, beside the preparation)
+ * allowed it, and each chunk of an image small enough to go inline as soon
+ * as it is sealed. The answer then lists the manifest, whose hashes the
+ * requester checks those chunks against; the chunks that follow it are the
+ * ones not sent ahead (those sealed before this request joined a build
+ * already under way, or all of them for a cached image). The answer carries
+ * a key only if the one sent ahead is not the stored one for the version.
  */
 import type { AbortOptions, ComponentLogger, Logger, PeerId, Startable, Stream } from '@libp2p/interface'
 import type { ConnectionManager, Registrar } from '@libp2p/interface-internal'
 import { hashArguments, type ResourceDescriptor } from '../../sac/index.js'
 import { decodeOwnSignedManifest } from '../../privacy/payload/index.js'
-import { MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, wrapAhead, type KeyReleaseInit, type KeyRequest, type WrappedAhead } from '../keys/index.js'
+import { Uint8ArrayList } from 'uint8arraylist'
+import { keyArguments, MAX_WRAPPED_KEY_BYTES, parseKeyRequest, releaseKey, sameKey, wrapAhead, type KeyReleaseInit, type KeyRequest, type WrappedAhead } from '../keys/index.js'
 import { authorize, type AccessChecker } from '../authorize.js'
 import { MESSAGE_TIMEOUT_MS, openReader, receiveChunks, sendChunks, type ChunkStore, type ReceiveInit } from '../chunks/index.js'
 import { PeerQueues } from '../peer-queues.js'
-import { asMap, rpcCallWithMore, rpcServer, type RpcLimits, type RpcMore, type RpcReply } from '../rpc.js'
+import { asMap, rpcCallWithMore, rpcServer, type AheadSender, type RpcLimits, type RpcMore, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
+import { aheadChunkHeader, AheadFrames, encodeAheadKey, MAX_AHEAD_FRAME_BYTES, type AheadChunk, type AheadKey } from './ahead.js'
+
+export { type AheadChunk, type AheadKey } from './ahead.js'
 
 export const IMAGE_PROTOCOL = '/dm2/image/1.0.0'
-export const IMAGE_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 120_000 }
+export const IMAGE_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 120_000, maxAheadBytes: MAX_AHEAD_FRAME_BYTES }
 const MAX_STREAMS = 16
 /** Most chunks sent with an answer: an image this small comes from its master alone (see the module doc). */
 export const INLINE_MAX_CHUNKS = 7
@@ -59,9 +75,15 @@ export interface ImageServerInit {
   resourceOf: (lfn: string) => Promise<ResourceDescriptor | undefined>
   /**
    * `fileId`: what the version was sealed and keyed as (the LFN, or a derived id for another format).
-   * `onDataKey`: the data key of the build this request starts or joins, with its version (see ImagePipeline).
+   * `onDataKey`: the data key of the build this request starts or joins, with its version and file id;
+   * `onSealed`: each chunk that build seals from then on, for an image it holds for an early answer
+   * (see ImagePipeline's `onDataKey` and `onSealed`).
    */
-  prepare: (lfn: string, options: AbortOptions & { format: ImageFormat, onDataKey?: (dataKey: Uint8Array, version: number) => void }) => Promise<{ fileId: string, version: number, manifest: Uint8Array }>
+  prepare: (lfn: string, options: AbortOptions & {
+    format: ImageFormat
+    onDataKey?: (dataKey: Uint8Array, version: number, fileId: string) => void
+    onSealed?: (chunk: { index: number, bytes: Uint8Array }, totalChunks: number) => void
+  }) => Promise<{ fileId: string, version: number, manifest: Uint8Array }>
   access: AccessChecker
   /** Key release handed out with the answer (see the module doc); without it, `key` requests get no key. */
   keys?: KeyReleaseInit
@@ -85,6 +107,10 @@ export interface ImageRequest {
   inline?: boolean
   /** The content id of a copy the requester holds: no chunks are sent with the answer for that content (see the module doc). */
   have?: Uint8Array
+  /** Take the key and the chunks ahead of the answer, as the build produces them (with `inline`; see the module doc). */
+  ahead?: boolean
+  /** Sees the key sent ahead as it arrives (to unwrap it while the image is built). */
+  onAheadKey?: (key: AheadKey) => void
 }
 
 export interface ImageAnswer {
@@ -94,6 +120,14 @@ export interface ImageAnswer {
   wrapped?: Uint8Array
   /** The chunks, following on the answer's stream: receive them, or abandon them (one of the two, always). */
   inline?: InlineChunks
+  /** The key sent ahead of the answer (superseded by `wrapped`), unchecked: see the module doc. */
+  aheadKey?: AheadKey
+  /**
+   * The chunks sent ahead of the answer, by index, unchecked: each counts
+   * only if the manifest lists its hash. The chunks that follow the answer
+   * are the others.
+   */
+  aheadChunks?: ReadonlyMap<number, AheadChunk>
 }
 
 export interface InlineChunks {
@@ -108,7 +142,7 @@ export interface ImageRequester {
   prepare: (peer: PeerId, request: ImageRequest, options?: AbortOptions) => Promise<ImageAnswer>
 }
 
-const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key', 'inline', 'have'])
+const REQUEST_FIELDS: ReadonlySet<string> = new Set(['auth', 'lfn', 'format', 'key', 'inline', 'have', 'ahead'])
 /** A content id: SHA-256 Merkle root. */
 const CONTENT_ID_BYTES = 32
 
@@ -132,13 +166,14 @@ class ImageService implements ImageRequester, Startable {
     this.log = components.logger.forComponent('dm2:image')
   }
 
-  private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }, signal: AbortSignal): Promise<RpcReply> => {
+  private readonly serve = async (m: Record<string, unknown>, connection: { remotePeer: PeerId }, signal: AbortSignal, send: AheadSender): Promise<RpcReply> => {
     const fields = new Set(Object.keys(m))
     if (!fields.has('auth') || !fields.has('lfn') || [...fields].some(f => !REQUEST_FIELDS.has(f))) throw new ProtocolError('unexpected fields')
     if (typeof m.lfn !== 'string' || m.lfn.length === 0 || m.lfn.length > 128 || !(m.auth instanceof Uint8Array)) throw new ProtocolError('bad request')
     const format = m.format ?? 'nifti'
     if (format !== 'nifti' && format !== 'dicom') throw new ProtocolError('unknown format')
     if (m.inline !== undefined && m.inline !== true) throw new ProtocolError('bad inline flag')
+    if (m.ahead !== undefined && (m.ahead !== true || m.inline !== true)) throw new ProtocolError('bad ahead flag')
     if (m.have !== undefined && (!(m.have instanceof Uint8Array) || m.have.byteLength !== CONTENT_ID_BYTES)) throw new ProtocolError('bad content id')
     const have = m.have as Uint8Array | undefined
     // Checked before any work, like everything else in the request.
@@ -155,13 +190,40 @@ class ImageService implements ImageRequester, Startable {
     if (!access.allowed) return access.reply
     let prepared
     const keys = this.init.keys
-    /** The key release's wrap, computed while the image is built (checked and handed out below). */
+    const remotePeer = connection.remotePeer.toString()
+    /** Frames ahead of the answer, when asked for (see the module doc). */
+    const early = m.ahead === true ? send : undefined
+    /** The key release's wrap, computed while the image is built (checked and handed out below, or sent ahead). */
     let ahead: WrappedAhead | undefined
+    /** How the key fared ahead of the answer: the wrap `ahead` sent; judged and allowed or refused, but not sent; or not judged. */
+    let keyAhead: Promise<'sent' | 'allowed' | 'refused' | 'unjudged'> | undefined
     const onDataKey = keyRequest === undefined || keys === undefined
       ? undefined
-      : (dataKey: Uint8Array, version: number) => { if (version === keyRequest.version) ahead = wrapAhead(dataKey, keyRequest) }
+      : (dataKey: Uint8Array, version: number, fileId: string) => {
+          if (version !== keyRequest.version || ahead !== undefined) return
+          const wrap = wrapAhead(dataKey, keyRequest)
+          ahead = wrap
+          if (early === undefined || fileId !== keyRequest.lfn) return
+          // The key release's own access check (audited as keys/release), judged while the image is built.
+          const judged = authorize(this.init.access, keyRequest.auth, {
+            command: 'keys/release', args: keyArguments(keyRequest.lfn, keyRequest.version, keyRequest.recipient), resource, ability: 'image/read', remotePeer
+          })
+          keyAhead = judged.then(async access => {
+            if (!access.allowed) return 'refused'
+            const wrapped = await wrap.wrapped
+            return wrapped !== undefined && early(encodeAheadKey(version, wrapped)) ? 'sent' : 'allowed'
+          }, () => 'unjudged' as const)
+        }
+    /** The chunks that went ahead of the answer. */
+    const sentAhead = new Set<number>()
+    const onSealed = early === undefined
+      ? undefined
+      : (chunk: { index: number, bytes: Uint8Array }, totalChunks: number) => {
+          if (totalChunks > INLINE_MAX_CHUNKS || sentAhead.has(chunk.index)) return
+          if (early(new Uint8ArrayList(aheadChunkHeader(chunk.index), chunk.bytes))) sentAhead.add(chunk.index)
+        }
     try {
-      prepared = await this.init.prepare(m.lfn, { signal, format, ...(onDataKey === undefined ? {} : { onDataKey }) })
+      prepared = await this.init.prepare(m.lfn, { signal, format, ...(onDataKey === undefined ? {} : { onDataKey }), ...(onSealed === undefined ? {} : { onSealed }) })
     } catch (err) {
       // Admission control said no: the requester may retry later.
       if ((err as Error).name === 'BusyError') return { status: 'BUSY' }
@@ -170,22 +232,26 @@ class ImageService implements ImageRequester, Startable {
     }
     this.log('prepared %s v%d for %p', m.lfn, prepared.version, connection.remotePeer)
     const body: Record<string, unknown> = { version: prepared.version, manifest: prepared.manifest }
-    if (keyRequest !== undefined && keys !== undefined && keyRequest.lfn === prepared.fileId && keyRequest.version === prepared.version) {
-      const released = await releaseKey(keys, keyRequest, connection.remotePeer, ahead)
+    // No key with the answer if the one sent ahead is the stored one, or if the release was judged and refused there
+    // (an invocation is good for one decision: a release judged ahead is not judged again).
+    const outcome = await keyAhead ?? 'unjudged'
+    if (keyRequest !== undefined && keys !== undefined && keyRequest.lfn === prepared.fileId && keyRequest.version === prepared.version &&
+      outcome !== 'refused' && !(outcome === 'sent' && await isStored(keys, keyRequest, ahead))) {
+      const released = await releaseKey(keys, keyRequest, connection.remotePeer, ahead, outcome !== 'unjudged')
       // Refused or not found: no key here; the requester's own key request gets the typed answer.
       if (released.status === 'OK') {
         body.wrapped = released.body.wrapped
         this.log('released key of %s v%d to %p', keyRequest.lfn, keyRequest.version, connection.remotePeer)
       }
     }
-    const more = m.inline === true ? await this.inlineChunks(prepared.manifest, have) : undefined
+    const more = m.inline === true ? await this.inlineChunks(prepared.manifest, have, sentAhead) : undefined
     if (more === undefined) return { status: 'OK', body }
     body.inline = true
     return { status: 'OK', body, more }
   }
 
-  /** The chunks of a manifest just prepared, to send after the answer; undefined if too many, not held, or already the requester's. */
-  private async inlineChunks (encoded: Uint8Array, have: Uint8Array | undefined): Promise<RpcMore | undefined> {
+  /** The chunks of a manifest just prepared, to send after the answer (but those `sentAhead`); undefined if too many, not held, or already the requester's. */
+  private async inlineChunks (encoded: Uint8Array, have: Uint8Array | undefined, sentAhead: ReadonlySet<number>): Promise<RpcMore | undefined> {
     const store = this.init.chunks
     if (store === undefined) return undefined
     const manifest = decodeOwnSignedManifest(encoded)
@@ -193,7 +259,7 @@ class ImageService implements ImageRequester, Startable {
     if (have !== undefined && Buffer.compare(have, manifest.merkleRoot) === 0) return undefined
     const reader = await openReader(store, manifest.merkleRoot)
     if (reader === undefined) return undefined
-    const indexes = manifest.chunks.map((_, i) => i)
+    const indexes = manifest.chunks.map((_, i) => i).filter(i => !sentAhead.has(i))
     return {
       send: async (lp) => { await sendChunks(lp, reader, indexes, MESSAGE_TIMEOUT_MS) },
       release: () => { reader.close() }
@@ -217,13 +283,15 @@ class ImageService implements ImageRequester, Startable {
     if (request.key !== undefined) message.key = { ...request.key }
     if (request.inline === true) message.inline = true
     if (request.have !== undefined) message.have = request.have
+    const aheadFrames = request.ahead === true && request.inline === true ? new AheadFrames(INLINE_MAX_CHUNKS, request.onAheadKey) : undefined
+    if (aheadFrames !== undefined) message.ahead = true
     // The stream slot stays taken until the stream is done with (chunks may follow the answer).
     let answer!: (reply: { body: Record<string, unknown>, stream: Stream }) => void
     let fail!: (err: unknown) => void
     const answered = new Promise<{ body: Record<string, unknown>, stream: Stream }>((resolve, reject) => { answer = resolve; fail = reject })
     this.outbound.run(peer, async () => {
       const stream = await this.components.connectionManager.openStream(peer, IMAGE_PROTOCOL, options)
-      const reply = await rpcCallWithMore(stream, message, IMAGE_LIMITS, options.signal)
+      const reply = await rpcCallWithMore(stream, message, IMAGE_LIMITS, options.signal, aheadFrames?.take)
       const done = new Promise<void>(resolve => {
         if (reply.stream.status !== 'open' && reply.stream.status !== 'closing') resolve()
         else reply.stream.addEventListener('close', () => { resolve() }, { once: true })
@@ -235,6 +303,8 @@ class ImageService implements ImageRequester, Startable {
     try {
       if (typeof body.version !== 'number' || !(body.manifest instanceof Uint8Array)) throw new ProtocolError('bad image answer')
       const answer: ImageAnswer = { version: body.version, manifest: body.manifest }
+      if (aheadFrames?.key !== undefined) answer.aheadKey = aheadFrames.key
+      if (aheadFrames !== undefined && aheadFrames.chunks.size > 0) answer.aheadChunks = aheadFrames.chunks
       if (body.wrapped !== undefined) {
         if (!(body.wrapped instanceof Uint8Array) || body.wrapped.byteLength > MAX_WRAPPED_KEY_BYTES) throw new ProtocolError('bad wrapped key in the image answer')
         answer.wrapped = body.wrapped
@@ -264,6 +334,13 @@ class ImageService implements ImageRequester, Startable {
       throw err
     }
   }
+}
+
+/** True if the key of `ahead` is the one stored for the requested version. */
+async function isStored (keys: KeyReleaseInit, req: KeyRequest, ahead: WrappedAhead | undefined): Promise<boolean> {
+  if (ahead === undefined) return false
+  const record = await keys.keys.get(req.lfn, req.version)
+  return record !== undefined && sameKey(ahead.dataKey, record.dataKey)
 }
 
 export function imageService (init: ImageServerInit): (components: ImageComponents) => ImageRequester {
