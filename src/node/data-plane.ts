@@ -342,7 +342,8 @@ export class DataPlane {
           const stored = await this.keys.get(lfn, version)
           const info = stored === undefined ? undefined : await this.init.catalog.describe(parseImageId(lfn).lfn)
           return stored === undefined || info === undefined ? undefined : { dataKey: stored.dataKey, resource: this.resourceOf(info, stored.contentId) }
-        }
+        },
+        dataKey: async (lfn, version) => (await this.keys.get(lfn, version))?.dataKey
       }
     }
     /** This master's own images (committed, or answered early and committing). */

@@ -339,8 +339,8 @@ class ImageService implements ImageRequester, Startable {
 /** True if the key of `ahead` is the one stored for the requested version. */
 async function isStored (keys: KeyReleaseInit, req: KeyRequest, ahead: WrappedAhead | undefined): Promise<boolean> {
   if (ahead === undefined) return false
-  const record = await keys.keys.get(req.lfn, req.version)
-  return record !== undefined && sameKey(ahead.dataKey, record.dataKey)
+  const stored = keys.keys.dataKey !== undefined ? await keys.keys.dataKey(req.lfn, req.version) : (await keys.keys.get(req.lfn, req.version))?.dataKey
+  return stored !== undefined && sameKey(ahead.dataKey, stored)
 }
 
 export function imageService (init: ImageServerInit): (components: ImageComponents) => ImageRequester {
