@@ -15,7 +15,7 @@ import { DEFAULT_GZIP_LEVEL } from '../assembly/index.js'
 import { BundleReader } from '../imaging/dicom-bundle.js'
 import { openStream, type Manifest, type ReceivedChunk } from '../privacy/payload/index.js'
 import type { ChunkSink } from '../protocols/chunks/index.js'
-import type { Pieces, SomeBytes } from '../codec/pieces.js'
+import { byteLengthOf, type Pieces, type SomeBytes } from '../codec/pieces.js'
 import { writeFilePieces } from '../codec/write-pieces.js'
 
 /** Where the sealed chunks of one download are kept until decrypted. */
@@ -157,17 +157,29 @@ export async function writeDecryptedDicom (read: (index: number) => Promise<Some
 
 /** Decrypts the chunks in order into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
 export async function writeDecrypted (read: (index: number) => Promise<SomeBytes>, manifest: Manifest, dataKey: Uint8Array, out: string, options: WriteOptions = {}): Promise<number> {
+  return await writePlaintext(openChunks(read, manifest, dataKey, options), out)
+}
+
+/** Writes plaintext pieces, in order, into `out` (gzip-compressed when it ends in `.gz`); the file appears only when complete. */
+export async function writePlaintext (pieces: AsyncIterable<Uint8Array> | Iterable<Uint8Array>, out: string): Promise<number> {
   let total = 0
   async function * plain (): AsyncGenerator<Uint8Array> {
-    for await (const piece of openChunks(read, manifest, dataKey, options)) {
+    for await (const piece of pieces) {
       total += piece.byteLength
       yield piece
     }
   }
   const tmp = `${out}.${randomBytes(6).toString('hex')}.part`
+  const gzip = /\.gz$/i.test(out)
   try {
+    if (Array.isArray(pieces) && !gzip) {
+      // All in memory already: one gathered write.
+      await writeFilePieces(tmp, pieces as Uint8Array[])
+      await rename(tmp, out)
+      return byteLengthOf(pieces as Uint8Array[])
+    }
     const file = createWriteStream(tmp, { mode: 0o600 })
-    const steps = /\.gz$/i.test(out)
+    const steps = gzip
       ? pipeline(Readable.from(plain()), createGzip({ level: DEFAULT_GZIP_LEVEL }), file)
       : pipeline(Readable.from(plain()), file)
     await steps

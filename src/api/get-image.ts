@@ -36,7 +36,8 @@ import { keyArguments } from '../protocols/keys/index.js'
 import { STALL_TIMEOUT_MS } from '../protocols/chunks/index.js'
 import { DeniedError, ProtocolError } from '../protocols/status.js'
 import { imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
-import { fileDownloads, memoryDownloads, writeDecrypted, writeDecryptedDicom, type Downloads } from './downloads.js'
+import { fileDownloads, memoryDownloads, writeDecrypted, writeDecryptedDicom, writePlaintext, type Downloads } from './downloads.js'
+import { AheadPlaintext } from './ahead-plaintext.js'
 import { GetImageError } from './errors.js'
 import type { Wallet } from './wallet.js'
 import { byteLengthOf, type SomeBytes } from '../codec/pieces.js'
@@ -160,6 +161,8 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     let wrappedInline: Uint8Array | undefined
     /** The key the master sent ahead of its answer, unwrapped as it arrived, for the version it named. */
     let keyAhead: { version: number, key: Promise<Uint8Array> } | undefined
+    /** The volume's chunks sent ahead, opened as they arrive (used only if the answer's manifest lists them). */
+    const opened = recipient !== undefined && format === 'nifti' ? new AheadPlaintext(id, record.version) : undefined
     const keepCopy = recipient !== undefined && (options.localCopy ?? node.config.keepCopies)
     copy = keepCopy ? await heldCopy(node, id) : undefined
     if (recipient === undefined) {
@@ -176,10 +179,14 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
         key,
         inline: true,
         ahead: true,
-        onAheadKey: ({ version, wrapped }) => {
-          const unwrapped = unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version })
-          unwrapped.catch(() => {})
-          keyAhead = { version, key: unwrapped }
+        onAhead: {
+          key: ({ version, wrapped }) => {
+            const unwrapped = unwrapDataKey(wrapped, recipient.privateKey, { fileId: id, version })
+            unwrapped.then(key => { if (version === record.version) opened?.key(key) }, () => {})
+            keyAhead = { version, key: unwrapped }
+          },
+          layout: (layout) => { opened?.setLayout(layout) },
+          chunk: (index, chunk) => { opened?.chunk(index, chunk) }
         },
         ...(copy === undefined ? {} : { have: copy.contentId })
       }, abortable)
@@ -202,9 +209,12 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     const sources: Record<string, number> = {}
     let dataKey!: Uint8Array
     /** Decrypts the chunks `chunk` gives, in order, into the output. */
-    const write = async (chunk: (index: number) => Promise<SomeBytes>, key: Uint8Array, idsChecked = false): Promise<number> => format === 'dicom'
-      ? await writeDecryptedDicom(chunk, manifest, key, options.out, { ...abortable, idsChecked })
-      : await writeDecrypted(chunk, manifest, key, options.out, { ...abortable, idsChecked })
+    const write = async (chunk: (index: number) => Promise<SomeBytes>, key: Uint8Array, idsChecked = false): Promise<number> => {
+      if (format === 'dicom') return await writeDecryptedDicom(chunk, manifest, key, options.out, { ...abortable, idsChecked })
+      // Every chunk came ahead and was opened on arrival: only the writing is left.
+      const plain = opened?.take(manifest, key)
+      return plain !== undefined ? await writePlaintext(plain, options.out) : await writeDecrypted(chunk, manifest, key, options.out, { ...abortable, idsChecked })
+    }
     /** The decryption already running during the transfer (chunks in memory). */
     let writing: Promise<number> | undefined
     let read: (index: number) => Promise<SomeBytes>

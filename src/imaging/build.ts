@@ -18,7 +18,7 @@ import { NIFTI_VOX_OFFSET } from '../assembly/constants.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import type { ImageCache } from '../cache/images.js'
 import {
-  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, chunkCount, TAG_BYTES, type ManifestSigner, type SealedChunk
+  buildManifest, contentIdToCid, DEFAULT_CHUNK_SIZE, encodeSignedManifest, generateDataKey, sealStream, signManifest, chunkCount, TAG_BYTES, type ManifestSigner, type PayloadLayout, type SealedChunk
 } from '../privacy/payload/index.js'
 import type { RequestContext } from '../tx/index.js'
 import type { ContentIndex } from './chunk-store.js'
@@ -74,8 +74,8 @@ export interface BuildHooks {
   ready?: (image: PreparedImage) => void
   /** Sees the data key as soon as it exists (ImagePipeline's `onDataKey`). */
   drawn?: (dataKey: Uint8Array) => void
-  /** Sees each chunk as it is sealed, with the chunk count, for an image held for `ready` (ImagePipeline's `onSealed`). */
-  sealed?: (chunk: SealedChunk, totalChunks: number) => void
+  /** Sees each chunk as it is sealed, with the sealing's layout, for an image held for `ready` (ImagePipeline's `onSealed`). */
+  sealed?: (chunk: SealedChunk, layout: PayloadLayout) => void
 }
 
 /** What the seal step reads: a work file (the DICOM form) or the volume's bytes as assembly makes them. */
@@ -196,7 +196,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
           if (hold) {
             kept.push(chunk.bytes)
             // Watchers may send it on at once (it is held anyway): its manifest follows with the early answer.
-            hooks.sealed?.(chunk, totalChunks)
+            hooks.sealed?.(chunk, sealer.layout)
           }
           const path = chunkFiles.path(chunk.index)
           const write: Promise<void> = chunkFiles.write(chunk.index, chunk.bytes).then(() => { inFlight.delete(write) })

@@ -27,7 +27,7 @@
 import type { Logger } from '@libp2p/interface'
 import { defaultLogger } from '@libp2p/logger'
 import type { ImageCache } from '../cache/images.js'
-import type { ManifestSigner, SealedChunk } from '../privacy/payload/index.js'
+import type { ManifestSigner, PayloadLayout, SealedChunk } from '../privacy/payload/index.js'
 import { TransactionError, TxEngine } from '../tx/index.js'
 import type { Deidentifier } from '../privacy/deid/index.js'
 import { buildImage, type BuildDeps, type PublishInput } from './build.js'
@@ -102,7 +102,7 @@ export interface PrepareOptions {
   onDataKey?: (dataKey: Uint8Array, version: number) => void
   /**
    * Called with each chunk of the build this call starts or joins as soon as
-   * it is sealed, with the build's chunk count and version; a caller joining
+   * it is sealed, with the sealing's layout and the version; a caller joining
    * mid-seal sees only the chunks sealed after it joined. Only for an image
    * held in memory for an early answer (`early`, and small enough: see
    * hot-images.ts), never for one found in the cache. In-process only: the
@@ -112,11 +112,11 @@ export interface PrepareOptions {
    * build failed) must not use them. It lets a requester's chunks travel
    * while the rest is still sealed (protocols/image).
    */
-  onSealed?: (chunk: SealedChunk, totalChunks: number, version: number) => void
+  onSealed?: (chunk: SealedChunk, layout: PayloadLayout, version: number) => void
 }
 
 type KeyHook = (dataKey: Uint8Array, version: number) => void
-type ChunkHook = (chunk: SealedChunk, totalChunks: number, version: number) => void
+type ChunkHook = (chunk: SealedChunk, layout: PayloadLayout, version: number) => void
 
 /** What the callers of a running build asked to see of it (`onDataKey`, `onSealed`). */
 interface BuildHooks {
@@ -204,7 +204,7 @@ export class ImagePipeline {
             emit: (e) => { this.emit(key, e) },
             ...(early === undefined ? {} : { ready: (image: PreparedImage) => { this.markReady(key, image) } }),
             drawn: (dataKey) => { this.keyDrawn(key, info.version, dataKey) },
-            sealed: (chunk, total) => { this.chunkSealed(key, info.version, chunk, total) }
+            sealed: (chunk, layout) => { this.chunkSealed(key, info.version, chunk, layout) }
           }, format))
       }, signal === undefined ? {} : { signal })
       if (early === undefined) return await run
@@ -325,8 +325,8 @@ export class ImagePipeline {
   }
 
   /** A build held for an early answer sealed a chunk: the callers watching now see it. */
-  private chunkSealed (key: string, version: number, chunk: SealedChunk, total: number): void {
-    for (const hook of this.hooks.get(key)?.chunks ?? []) callHook(() => { hook(chunk, total, version) })
+  private chunkSealed (key: string, version: number, chunk: SealedChunk, layout: PayloadLayout): void {
+    for (const hook of this.hooks.get(key)?.chunks ?? []) callHook(() => { hook(chunk, layout, version) })
   }
 
   private emit (key: string, event: PrepareEvent): void {

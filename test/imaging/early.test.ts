@@ -9,7 +9,7 @@ import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { imageChunkStore } from '../../src/imaging/index.js'
-import { verifySignedManifest } from '../../src/privacy/payload/index.js'
+import { chunkCount, verifySignedManifest } from '../../src/privacy/payload/index.js'
 import { tempDir } from '../helpers/tmp.js'
 import { folderSlices, openSite, seriesInfo, writeTestSeries, type Site } from './helpers.js'
 
@@ -142,9 +142,9 @@ describe('image pipeline: early answers', () => {
     let answered = false
     const answer = await s.pipeline.prepare('lfn-6', {
       early: true,
-      onSealed: (chunk, total, version) => {
+      onSealed: (chunk, layout, version) => {
         expect(answered).toBe(false)
-        seen.push({ index: chunk.index, id: createHash('sha256').update(chunk.bytes).digest('hex'), total, version })
+        seen.push({ index: chunk.index, id: createHash('sha256').update(chunk.bytes).digest('hex'), total: chunkCount(layout), version })
       }
     })
     answered = true

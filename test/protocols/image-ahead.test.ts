@@ -11,7 +11,7 @@ import {
   buildManifest, encodeSignedManifest, generateDataKey, generateEd25519Signer, generateRecipientKeyPair, sealPayload, signManifest, unwrapDataKey, type SealedPayload
 } from '../../src/privacy/payload/index.js'
 import type { ChunkReader, ChunkStore } from '../../src/protocols/chunks/index.js'
-import { AHEAD_CHUNK, AHEAD_KEY, aheadChunkHeader, AheadFrames, encodeAheadKey } from '../../src/protocols/image/ahead.js'
+import { AHEAD_CHUNK, AHEAD_KEY, AHEAD_LAYOUT, aheadChunkHeader, AheadFrames, encodeAheadKey, encodeAheadLayout } from '../../src/protocols/image/ahead.js'
 import { IMAGE_LIMITS, IMAGE_PROTOCOL, imageArguments, INLINE_MAX_CHUNKS, type ImageAnswer, type ImageRequest, type ImageServerInit } from '../../src/protocols/image/index.js'
 import { keyArguments } from '../../src/protocols/keys/index.js'
 import { rpcCall } from '../../src/protocols/rpc.js'
@@ -69,7 +69,7 @@ async function master (chunks: number, script: BuildScript = {}): Promise<Master
     options.onDataKey?.(dataKey, VERSION, lfn)
     for (const c of sealed.chunks) {
       await new Promise(resolve => setTimeout(resolve, 2))
-      if (script.sealedAfterJoin?.(c.index) ?? true) options.onSealed?.(c, sealed.chunks.length)
+      if (script.sealedAfterJoin?.(c.index) ?? true) options.onSealed?.(c, sealed.layout)
     }
     await script.beforeAnswer?.()
     manifest ??= encodeSignedManifest(await signManifest(buildManifest({ layout: sealed.layout, chunks: sealed.refs, deidProfile: 'test', master: n.peerId.toString() }), signer))
@@ -87,14 +87,14 @@ async function master (chunks: number, script: BuildScript = {}): Promise<Master
 }
 
 /** A request for lfn-1 taking frames ahead, with a key request whose invocation is bound to `boundTo` (the recipient by default). */
-function request (s: ImageNode, c: ImageNode, recipient: Uint8Array, opts: { boundTo?: Uint8Array, onAheadKey?: ImageRequest['onAheadKey'] } = {}): ImageRequest {
+function request (s: ImageNode, c: ImageNode, recipient: Uint8Array, opts: { boundTo?: Uint8Array, onAhead?: ImageRequest['onAhead'] } = {}): ImageRequest {
   return {
     lfn: 'lfn-1',
     auth: auth(s, c, 'image/prepare', imageArguments('lfn-1')),
     key: { lfn: 'lfn-1', version: VERSION, recipient, auth: auth(s, c, 'keys/release', keyArguments('lfn-1', VERSION, opts.boundTo ?? recipient)) },
     inline: true,
     ahead: true,
-    ...(opts.onAheadKey === undefined ? {} : { onAheadKey: opts.onAheadKey })
+    ...(opts.onAhead === undefined ? {} : { onAhead: opts.onAhead })
   }
 }
 
@@ -119,7 +119,20 @@ describe('key and chunks ahead of the image answer, over real TCP', () => {
     const c = await client()
     await c.dial(m.node.getMultiaddrs())
     const recipient = generateRecipientKeyPair()
-    const answer = await c.services.image.prepare(m.node.peerId, request(m.node, c, recipient.publicKey, { onAheadKey: () => { keyArrived() } }))
+    const told: string[] = []
+    const answer = await c.services.image.prepare(m.node.peerId, request(m.node, c, recipient.publicKey, {
+      onAhead: {
+        key: () => { told.push('key'); keyArrived() },
+        layout: (layout) => {
+          told.push('layout')
+          expect(layout).toEqual({ chunkSize: m.sealed.layout.chunkSize, totalSize: m.sealed.layout.totalSize, salt: m.sealed.layout.salt })
+        },
+        chunk: (index) => { told.push(`chunk ${index}`) }
+      }
+    }))
+    // The key goes as soon as judged and wrapped (beside the sealing); the layout before the first chunk.
+    expect([...told].sort()).toEqual(['chunk 0', 'chunk 1', 'chunk 2', 'key', 'layout'])
+    expect(told.filter(t => t !== 'key')).toEqual(['layout', 'chunk 0', 'chunk 1', 'chunk 2'])
     expect(answer.wrapped).toBeUndefined()
     expect(answer.aheadKey?.version).toBe(VERSION)
     const opened = await unwrapDataKey(answer.aheadKey?.wrapped as Uint8Array, recipient.privateKey, { fileId: 'lfn-1', version: VERSION })
@@ -238,7 +251,7 @@ describe('frames ahead, as the requester takes them', () => {
 
   it('holds one key and each chunk once, hashed, and refuses anything beyond its bounds', () => {
     const keys: number[] = []
-    const frames = new AheadFrames(3, k => { keys.push(k.version) })
+    const frames = new AheadFrames(3, { key: k => { keys.push(k.version) } })
     frames.take(new Uint8ArrayList(encodeAheadKey(5, new Uint8Array(80))))
     expect(keys).toEqual([5])
     const bytes = randomBytes(1000)
@@ -251,6 +264,25 @@ describe('frames ahead, as the requester takes them', () => {
     expect(() => { frames.take(new Uint8ArrayList(Uint8Array.of(AHEAD_CHUNK, 0, 0))) }).toThrow(/bad chunk frame/)
     // Nothing refused was kept.
     expect([...frames.chunks.keys()]).toEqual([2])
+  })
+
+  it('holds one layout, and refuses one that is not exactly { chunkSize, totalSize, salt } within bounds', () => {
+    const frames = new AheadFrames(3)
+    const layout = { chunkSize: 1024, totalSize: 3000, salt: new Uint8Array(randomBytes(32)) }
+    frames.take(new Uint8ArrayList(encodeAheadLayout(layout)))
+    expect(frames.layout).toEqual(layout)
+    expect(() => { frames.take(new Uint8ArrayList(encodeAheadLayout(layout))) }).toThrow(/second layout/)
+    const bad = [
+      Uint8Array.of(AHEAD_LAYOUT, ...encodeCbor({ chunkSize: 1024, totalSize: 3000 })),
+      Uint8Array.of(AHEAD_LAYOUT, ...encodeCbor({ chunkSize: 0, totalSize: 3000, salt: randomBytes(32) })),
+      Uint8Array.of(AHEAD_LAYOUT, ...encodeCbor({ chunkSize: 1024, totalSize: 3000, salt: randomBytes(31) })),
+      Uint8Array.of(AHEAD_LAYOUT, ...encodeCbor({ chunkSize: 64 * 1024 * 1024, totalSize: 3000, salt: randomBytes(32) }))
+    ]
+    for (const frame of bad) {
+      const fresh = new AheadFrames(3)
+      expect(() => { fresh.take(new Uint8ArrayList(frame)) }).toThrow(expect.objectContaining({ name: 'ProtocolError' }))
+      expect(fresh.layout).toBeUndefined()
+    }
   })
 
   it('refuses a key frame that is not exactly { version, wrapped } within bounds', () => {

@@ -60,9 +60,10 @@ import { MESSAGE_TIMEOUT_MS, openReader, receiveChunks, sendChunks, type ChunkSt
 import { PeerQueues } from '../peer-queues.js'
 import { asMap, rpcCallWithMore, rpcServer, type AheadSender, type RpcLimits, type RpcMore, type RpcReply } from '../rpc.js'
 import { ProtocolError } from '../status.js'
-import { aheadChunkHeader, AheadFrames, encodeAheadKey, MAX_AHEAD_FRAME_BYTES, type AheadChunk, type AheadKey } from './ahead.js'
+import { chunkCount, type PayloadLayout } from '../../privacy/payload/index.js'
+import { aheadChunkHeader, AheadFrames, encodeAheadKey, encodeAheadLayout, MAX_AHEAD_FRAME_BYTES, type AheadChunk, type AheadKey, type AheadListener } from './ahead.js'
 
-export { type AheadChunk, type AheadKey } from './ahead.js'
+export type { AheadChunk, AheadKey, AheadLayout, AheadListener } from './ahead.js'
 
 export const IMAGE_PROTOCOL = '/dm2/image/1.0.0'
 export const IMAGE_LIMITS: RpcLimits = { maxRequestBytes: 128 * 1024, maxResponseBytes: 1024 * 1024, timeoutMs: 120_000, maxAheadBytes: MAX_AHEAD_FRAME_BYTES }
@@ -82,7 +83,7 @@ export interface ImageServerInit {
   prepare: (lfn: string, options: AbortOptions & {
     format: ImageFormat
     onDataKey?: (dataKey: Uint8Array, version: number, fileId: string) => void
-    onSealed?: (chunk: { index: number, bytes: Uint8Array }, totalChunks: number) => void
+    onSealed?: (chunk: { index: number, bytes: Uint8Array }, layout: PayloadLayout) => void
   }) => Promise<{ fileId: string, version: number, manifest: Uint8Array }>
   access: AccessChecker
   /** Key release handed out with the answer (see the module doc); without it, `key` requests get no key. */
@@ -109,8 +110,8 @@ export interface ImageRequest {
   have?: Uint8Array
   /** Take the key and the chunks ahead of the answer, as the build produces them (with `inline`; see the module doc). */
   ahead?: boolean
-  /** Sees the key sent ahead as it arrives (to unwrap it while the image is built). */
-  onAheadKey?: (key: AheadKey) => void
+  /** Sees what is sent ahead as it arrives (to unwrap the key and open the chunks while the image is built). */
+  onAhead?: AheadListener
 }
 
 export interface ImageAnswer {
@@ -214,12 +215,19 @@ class ImageService implements ImageRequester, Startable {
             return wrapped !== undefined && early(encodeAheadKey(version, wrapped)) ? 'sent' : 'allowed'
           }, () => 'unjudged' as const)
         }
-    /** The chunks that went ahead of the answer. */
+    /** The chunks that went ahead of the answer (after the layout of their sealing). */
     const sentAhead = new Set<number>()
+    let layoutSent: PayloadLayout | undefined
     const onSealed = early === undefined
       ? undefined
-      : (chunk: { index: number, bytes: Uint8Array }, totalChunks: number) => {
-          if (totalChunks > INLINE_MAX_CHUNKS || sentAhead.has(chunk.index)) return
+      : (chunk: { index: number, bytes: Uint8Array }, layout: PayloadLayout) => {
+          if (chunkCount(layout) > INLINE_MAX_CHUNKS || sentAhead.has(chunk.index)) return
+          if (layoutSent === undefined) {
+            if (!early(encodeAheadLayout(layout))) return
+            layoutSent = layout
+          }
+          // Only chunks of the sealing whose layout went (a build started anew would have another).
+          if (layoutSent !== layout) return
           if (early(new Uint8ArrayList(aheadChunkHeader(chunk.index), chunk.bytes))) sentAhead.add(chunk.index)
         }
     try {
@@ -283,7 +291,7 @@ class ImageService implements ImageRequester, Startable {
     if (request.key !== undefined) message.key = { ...request.key }
     if (request.inline === true) message.inline = true
     if (request.have !== undefined) message.have = request.have
-    const aheadFrames = request.ahead === true && request.inline === true ? new AheadFrames(INLINE_MAX_CHUNKS, request.onAheadKey) : undefined
+    const aheadFrames = request.ahead === true && request.inline === true ? new AheadFrames(INLINE_MAX_CHUNKS, request.onAhead) : undefined
     if (aheadFrames !== undefined) message.ahead = true
     // The stream slot stays taken until the stream is done with (chunks may follow the answer).
     let answer!: (reply: { body: Record<string, unknown>, stream: Stream }) => void
