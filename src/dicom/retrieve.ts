@@ -5,7 +5,7 @@
  * C-MOVE to our own SCP — then register it; register a series virtually from
  * C-FIND answers alone; fetch the missing slices of a registered series.
  */
-import { InvalidRegistryInputError, type Registry, type SeriesRecord } from '../registry/index.js'
+import { InvalidRegistryInputError, type InstanceRecord, type Registry, type SeriesRecord } from '../registry/index.js'
 import type { RetrieveCounts } from './association.js'
 import { HELD_INSTANCE_BYTES } from './constants.js'
 import { DicomStatusError, throwIfAborted } from './errors.js'
@@ -171,9 +171,10 @@ export async function registerVirtualSeries (deps: RetrieveDeps, study: string, 
 }
 
 /** Fetches the slices of a registered series that are not in the slice store yet (on demand). */
-export async function fetchSeries (deps: RetrieveDeps, lfn: string, options: Omit<RetrieveSeriesOptions, 'instances'> = {}): Promise<RetrieveSeriesResult> {
-  const ident = await deps.registry.identifying(lfn)
-  const missing = (await deps.registry.instances(lfn)).filter(i => i.file === undefined).map(i => i.sopInstanceUid)
+export async function fetchSeries (deps: RetrieveDeps, lfn: string, options: Omit<RetrieveSeriesOptions, 'instances'> = {}, known?: readonly InstanceRecord[]): Promise<RetrieveSeriesResult> {
+  // `known`: the series' instance records as the caller has just read them (not read again).
+  const [ident, instances] = await Promise.all([deps.registry.identifying(lfn), known ?? deps.registry.instances(lfn)])
+  const missing = instances.filter(i => i.file === undefined).map(i => i.sopInstanceUid)
   const study = String(ident.StudyInstanceUID ?? '')
   const series = String(ident.SeriesInstanceUID ?? '')
   if (missing.length === 0) {

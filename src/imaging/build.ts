@@ -95,9 +95,13 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
   drawn?.(dataKey)
   const work = await r.tool('workdir', async (s) => {
     const path = join(deps.scratch, `prepare-${randomBytes(6).toString('hex')}`)
+    // What this preparation will fetch, it takes away again if it fails (no residue in the slice cache):
+    // journaled with the rest, in the same group commit, rather than on its own on the way to the PACS.
+    const missing = await deps.slices.missing?.(info) ?? []
     await Promise.all([
       s.compensate(deps.undo.workDir, { path }),
-      s.compensate(deps.undo.key, { lfn, version, keyId: keyIdOf(dataKey) })
+      s.compensate(deps.undo.key, { lfn, version, keyId: keyIdOf(dataKey) }),
+      ...(missing.length > 0 ? [s.compensate(deps.undo.slices, { lfn: info.lfn, keys: missing })] : [])
     ])
     await mkdir(path, { recursive: true, mode: 0o700 })
     return path
@@ -115,9 +119,6 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
   let ensured = false
   try {
     const files = await r.tool('slices', async (s) => {
-      // What this preparation fetches, it takes away again if it fails (no residue in the slice cache).
-      const missing = await deps.slices.missing?.(info) ?? []
-      if (missing.length > 0) await s.compensate(deps.undo.slices, { lfn: info.lfn, keys: missing })
       ensured = true
       return await deps.slices.ensure(info, {
         signal: s.signal,

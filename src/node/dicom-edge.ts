@@ -67,7 +67,7 @@ export function registrySlices (edge: StandaloneEdge, fills?: CacheFills): Slice
           ...(signal === undefined ? {} : { signal }),
           onProgress: p => onProgress?.({ done: p.completed, total: p.total }),
           ...(onFile === undefined ? {} : { onInstance: (r: StoredInstance) => { onFile(r.held === undefined ? { name: r.key, path: r.path } : { name: r.key, path: r.path, held: r.held }) } })
-        })
+        }, instances)
         instances = await edge.registry.instances(series.lfn)
       }
       onProgress?.({ done: instances.length, total: instances.length })
