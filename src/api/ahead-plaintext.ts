@@ -10,20 +10,18 @@
  * master's answer may supersede a key sent ahead). Otherwise the requester
  * opens the chunks the usual way (openStream), which meets and reports any
  * problem with its own typed errors. A chunk that fails to open here is
- * simply not held.
+ * simply not held. `takeAhead` puts the sealed chunks the manifest lists
+ * into the download, as any source's.
  */
-import { timingSafeEqual } from 'node:crypto'
-import { joined } from '../codec/pieces.js'
+import { byteLengthOf, joined } from '../codec/pieces.js'
 import { ChunkCipher, type Manifest, type PayloadLayout } from '../privacy/payload/index.js'
 import type { AheadChunk, AheadLayout } from '../protocols/image/index.js'
+import { sameKey as same } from '../protocols/keys/index.js'
+import type { Downloads } from './downloads.js'
 
 interface Opened {
   sha256: Uint8Array
   plain: Uint8Array
-}
-
-function same (a: Uint8Array, b: Uint8Array): boolean {
-  return a.byteLength === b.byteLength && timingSafeEqual(a, b)
 }
 
 export class AheadPlaintext {
@@ -93,4 +91,22 @@ export class AheadPlaintext {
       // Not authentic under this key and layout: left for the usual path to meet.
     }
   }
+}
+
+/**
+ * Puts the chunks the master sent ahead of its answer into `sink`, each only
+ * if the manifest lists its size and hash and the sink lacks it (one that
+ * does not match is left for the transfer to fetch). Returns the indexes put.
+ */
+export async function takeAhead (chunks: ReadonlyMap<number, AheadChunk> | undefined, manifest: Manifest, sink: Downloads, onChunk: (size: number) => void): Promise<Set<number>> {
+  const put = new Set<number>()
+  for (const [index, chunk] of chunks ?? []) {
+    const ref = manifest.chunks[index]
+    const size = byteLengthOf(chunk.bytes)
+    if (ref === undefined || size !== ref.size || Buffer.compare(chunk.sha256, ref.id) !== 0 || await sink.has(index)) continue
+    await sink.put(index, chunk.bytes)
+    onChunk(size)
+    put.add(index)
+  }
+  return put
 }

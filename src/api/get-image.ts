@@ -27,17 +27,15 @@ import type { PeerId } from '@libp2p/interface'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { HospitalNode } from '../node/index.js'
 import { chunkArguments } from '../node/data-plane.js'
-import {
-  chunkId, contentIdToCid, decodeOwnSignedManifest, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest
-} from '../privacy/payload/index.js'
-import type { ImageLease } from '../cache/index.js'
+import { contentIdToCid, generateRecipientKeyPair, unwrapDataKey, verifySignedManifest, type Manifest } from '../privacy/payload/index.js'
 import { imageArguments, INLINE_MAX_CHUNKS, type AheadChunk, type InlineChunks } from '../protocols/image/index.js'
 import { keyArguments } from '../protocols/keys/index.js'
 import { STALL_TIMEOUT_MS } from '../protocols/chunks/index.js'
 import { DeniedError, ProtocolError } from '../protocols/status.js'
 import { imageId, type ImageFormat } from '../imaging/dicom-bundle.js'
 import { fileDownloads, memoryDownloads, writeDecrypted, writeDecryptedDicom, writePlaintext, type Downloads } from './downloads.js'
-import { AheadPlaintext } from './ahead-plaintext.js'
+import { AheadPlaintext, takeAhead } from './ahead-plaintext.js'
+import { heldCopy, readCopy, type HeldCopy } from './held-copy.js'
 import { GetImageError } from './errors.js'
 import type { Wallet } from './wallet.js'
 import { byteLengthOf, type SomeBytes } from '../codec/pieces.js'
@@ -95,30 +93,6 @@ export const IN_MEMORY_IMAGE_BYTES = 64 * 1024 * 1024
  * chunks of a smaller one with its answer.
  */
 export const MULTI_SOURCE_MIN_CHUNKS = INLINE_MAX_CHUNKS + 1
-
-/**
- * A copy of an image kept in this node's cache of copies, pinned until read or
- * let go: its content id, as its manifest names it. Nothing of it is read
- * before the master's answer says it is current: a master that re-sealed the
- * image (a new version, or its own cache evicted) makes every copy stale.
- */
-interface HeldCopy {
-  lease: ImageLease
-  contentId: Uint8Array
-}
-
-/** The newest copy of `id` kept here, or undefined (an unreadable entry counts as none). */
-async function heldCopy (node: HospitalNode, id: string): Promise<HeldCopy | undefined> {
-  const lease = await node.dataPlane.cache.copies.get(id).catch(() => undefined)
-  if (lease === undefined) return undefined
-  try {
-    // To name the copy to the master; what is used of it is checked against the manifest the master signs now.
-    return { lease, contentId: decodeOwnSignedManifest(lease.manifest).merkleRoot }
-  } catch {
-    lease.release()
-    return undefined
-  }
-}
 
 export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string, options: GetImageOptions): Promise<GetImageResult> {
   const started = performance.now()
@@ -375,46 +349,4 @@ export async function getImage (node: HospitalNode, wallet: Wallet, lfn: string,
     if (signal?.aborted === true) throw err
     throw new GetImageError(step, err)
   }
-}
-
-/**
- * Puts the chunks the master sent ahead of its answer into `sink`, each only
- * if the manifest lists its size and hash and the sink lacks it (one that
- * does not match is left for the transfer to fetch). Returns the indexes put.
- */
-export async function takeAhead (chunks: ReadonlyMap<number, AheadChunk> | undefined, manifest: Manifest, sink: Downloads, onChunk: (size: number) => void): Promise<Set<number>> {
-  const put = new Set<number>()
-  for (const [index, chunk] of chunks ?? []) {
-    const ref = manifest.chunks[index]
-    const size = byteLengthOf(chunk.bytes)
-    if (ref === undefined || size !== ref.size || Buffer.compare(chunk.sha256, ref.id) !== 0 || await sink.has(index)) continue
-    await sink.put(index, chunk.bytes)
-    onChunk(size)
-    put.add(index)
-  }
-  return put
-}
-
-/**
- * Puts the chunks of the copy kept here into `sink`, each checked against the
- * manifest the master has just signed (size and hash); a chunk missing or
- * altered on disk is left for the transfer to fetch. Returns how many were put.
- */
-async function readCopy (copy: HeldCopy, manifest: Manifest, sink: Downloads, signal: AbortSignal | undefined, onChunk: (size: number) => void): Promise<number> {
-  let put = 0
-  for (let index = 0; index < manifest.chunks.length; index++) {
-    signal?.throwIfAborted()
-    const ref = manifest.chunks[index] as { id: Uint8Array, size: number }
-    let bytes: Uint8Array
-    try {
-      bytes = new Uint8Array(await readFile(copy.lease.chunkPath(String(index))))
-    } catch {
-      continue
-    }
-    if (bytes.byteLength !== ref.size || Buffer.compare(chunkId(bytes), ref.id) !== 0) continue
-    await sink.put(index, [bytes])
-    onChunk(bytes.byteLength)
-    put++
-  }
-  return put
 }

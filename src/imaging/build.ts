@@ -185,8 +185,7 @@ export async function buildImage (r: RequestContext, deps: BuildDeps, info: Seri
         }
       })
       // Held in memory for an early answer when the image fits (see hot-images.ts).
-      const totalChunks = chunkCount(sealer.layout)
-      const hold = ready !== undefined && deps.hot?.fits(input.totalSize + totalChunks * TAG_BYTES) === true
+      const hold = ready !== undefined && deps.hot?.fits(input.totalSize + chunkCount(sealer.layout) * TAG_BYTES) === true
       const kept: Uint8Array[] = []
       // Chunk files are written while the next chunks are sealed, a few at a time
       // (all at once when held: the bytes are in memory anyway, and the commit waits for them).

@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
 import { memoryDownloads } from '../../src/api/downloads.js'
-import { takeAhead } from '../../src/api/get-image.js'
+import { takeAhead } from '../../src/api/ahead-plaintext.js'
 import { joined } from '../../src/codec/pieces.js'
 import { buildManifest, generateDataKey, sealPayload } from '../../src/privacy/payload/index.js'
 import type { AheadChunk } from '../../src/protocols/image/index.js'
